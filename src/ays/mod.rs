@@ -1,1 +1,29 @@
-//! (module under construction)
+//! Align Your Steps (Sabour, Fidler, Kreis, ICML 2024, arXiv 2404.14507): precomputed
+//! diffusion schedules and σ-space samplers.
+//!
+//! - [`ays`] / [`ays_f64`]: the published 10-step tables ([`tables`]) log-linearly
+//!   interpolated to any step count (spec §4), ComfyUI/sd.cpp or A1111 [`Convention`];
+//!   [`precomputed()`] serves common step counts from committed `f32` tables (no libm).
+//! - Baselines (spec §6): [`karras`], [`exponential`], [`kl_optimal`], [`time_uniform`]
+//!   through the SD σ(t) table [`SdSigmas`].
+//!
+//! Schedules are descending σ values ending in 0: `steps + 1` values for `steps` model steps.
+//! All schedule math is `f64` through `libm`; outputs are `f32` (or any [`Real`]).
+
+mod baselines;
+mod interp;
+mod precomputed;
+mod real;
+mod schedule;
+mod sd_sigma;
+pub mod tables;
+
+pub use baselines::{
+    check_schedule, exponential, karras, kl_optimal, time_uniform, EDM_RHO, EDM_SIGMA_MAX,
+    EDM_SIGMA_MIN,
+};
+pub use precomputed::{precomputed, PRECOMPUTED_STEPS};
+pub use real::Real;
+pub use schedule::{ays, ays_f64, ays_len, AysOptions, Convention, MAX_STEPS};
+pub use sd_sigma::{SdSigmas, SD_TIMESTEPS};
+pub use tables::Model;
