@@ -40,5 +40,6 @@ pub mod math;
 pub mod moe;
 pub mod ops;
 pub mod quant;
+pub mod sample;
 
 pub use error::{Error, Result, TensorProblem};

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Small random-weight GGUF models and their reference logits for tests/elm_llamacpp.rs.
+
+Pinned packages: numpy 2.1.3, gguf 0.17.1, llama-cpp-python 0.3.16 (llama.cpp bundled with it).
+Run from the repo root:  python3 tests/golden/elm/make_models.py
+
+Models (each .gguf < 300 KB):
+  openelm_f32.gguf   arch `openelm`, 5 ragged layers (q heads 2,2,4,4,6; kv heads 1,2,1,2,3;
+                     FFN 32,64,64,96,64), d 32, hd 16, V 300, tied embeddings, F32
+  openelm_q8_0.gguf  the same weights with every matrix in Q8_0 (norms F32)
+  llama_f32.gguf     arch `llama`, 4 uniform layers (q 4, kv 2, hd 8, FFN 64), d 32, V 300,
+                     separate output matrix, interleaved RoPE, F32
+
+Two independent oracles per model, both written to the .json beside the model:
+  * llama.cpp (llama-cpp-python, logits_all=True, n_threads=1, F32 KV cache): logits of every
+    position of PROMPT followed by its own 64-token greedy continuation -> <name>.llamacpp.bin
+  * a float64 NumPy forward pass written from spec openelm.md §5 (and the llama conventions),
+    using the weights as stored in the file (Q8_0 dequantised by gguf.quants) -> <name>.numpy.bin
+The .bin files are little-endian f32, shape [positions, V] row-major.
+Relative error everywhere: max|a - b| / max|b| over the whole [positions, V] array.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import gguf
+from gguf import GGMLQuantizationType as QT
+from gguf.quants import quantize, dequantize
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+V = 300
+PROMPT = [1, 17, 200, 45, 3, 299, 120, 64, 65, 250, 9, 33, 78, 180, 2, 111]
+N_GEN = 64
+
+
+# ---------------------------------------------------------------- vocabulary (SentencePiece)
+def vocab():
+    toks = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    extra = ["\u2581" + c for c in "abcdefghijklmnopqrstuvwxyz"]
+    extra += ["th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of"]
+    toks += extra
+    assert len(toks) == V
+    types = [2, 3, 3] + [6] * 256 + [1] * len(extra)
+    scores = [0.0, 0.0, 0.0] + [0.0] * 256 + [-float(i) for i in range(len(extra))]
+    return toks, scores, types
+
+
+# ---------------------------------------------------------------- random weights
+def make_weights(rng, arch, d, hd, q, kv, ffn, untied):
+    L = len(q)
+    w = {}
+    w["token_embd.weight"] = rng.normal(0, 1.0, (V, d))
+    w["output_norm.weight"] = 1.0 + 0.1 * rng.normal(size=d)
+    if untied:
+        w["output.weight"] = rng.normal(0, d ** -0.5, (V, d))
+    for i in range(L):
+        p = f"blk.{i}."
+        w[p + "attn_norm.weight"] = 1.0 + 0.1 * rng.normal(size=d)
+        w[p + "ffn_norm.weight"] = 1.0 + 0.1 * rng.normal(size=d)
+        if arch == "openelm":
+            w[p + "attn_qkv.weight"] = rng.normal(0, d ** -0.5, ((q[i] + 2 * kv[i]) * hd, d))
+            w[p + "attn_q_norm.weight"] = 1.0 + 0.1 * rng.normal(size=hd)
+            w[p + "attn_k_norm.weight"] = 1.0 + 0.1 * rng.normal(size=hd)
+        else:
+            w[p + "attn_q.weight"] = rng.normal(0, d ** -0.5, (q[i] * hd, d))
+            w[p + "attn_k.weight"] = rng.normal(0, d ** -0.5, (kv[i] * hd, d))
+            w[p + "attn_v.weight"] = rng.normal(0, d ** -0.5, (kv[i] * hd, d))
+        w[p + "attn_output.weight"] = rng.normal(0, (q[i] * hd) ** -0.5, (d, q[i] * hd))
+        w[p + "ffn_gate.weight"] = rng.normal(0, d ** -0.5, (ffn[i], d))
+        w[p + "ffn_up.weight"] = rng.normal(0, d ** -0.5, (ffn[i], d))
+        w[p + "ffn_down.weight"] = rng.normal(0, ffn[i] ** -0.5, (d, ffn[i]))
+    return {k: v.astype(np.float32) for k, v in w.items()}
+
+
+def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype):
+    wr = gguf.GGUFWriter(path, arch)
+    L = len(q)
+    wr.add_block_count(L)
+    wr.add_context_length(256)
+    wr.add_embedding_length(d)
+    if arch == "openelm":
+        wr.add_feed_forward_length(ffn)  # per-layer arrays, as llama.cpp's OpenELM converter
+        wr.add_head_count(q)
+        wr.add_head_count_kv(kv)
+        wr.add_key_length(hd)
+        wr.add_value_length(hd)
+    else:
+        wr.add_feed_forward_length(ffn[0])
+        wr.add_head_count(q[0])
+        wr.add_head_count_kv(kv[0])
+    wr.add_rope_dimension_count(hd)
+    wr.add_rope_freq_base(10000.0)
+    wr.add_layer_norm_rms_eps(eps)
+    wr.add_file_type(0 if qtype == QT.F32 else 7)
+    toks, scores, types = vocab()
+    wr.add_tokenizer_model("llama")
+    wr.add_token_list(toks)
+    wr.add_token_scores(scores)
+    wr.add_token_types(types)
+    wr.add_bos_token_id(1)
+    wr.add_eos_token_id(2)
+    wr.add_unk_token_id(0)
+    stored = {}
+    for name, t in weights.items():
+        if t.ndim == 2 and qtype == QT.Q8_0:
+            qd = quantize(t, QT.Q8_0)
+            wr.add_tensor(name, qd, raw_shape=qd.shape, raw_dtype=QT.Q8_0)
+            stored[name] = dequantize(qd, QT.Q8_0).astype(np.float64)
+        else:
+            wr.add_tensor(name, t)
+            stored[name] = t.astype(np.float64)
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+    return stored
+
+
+# ---------------------------------------------------------------- NumPy oracle (float64)
+def rmsnorm(x, w, eps):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
+
+
+def rope(x, pos, theta, style):
+    """x: [heads, hd] at absolute position pos."""
+    hd = x.shape[-1]
+    inv = theta ** (-np.arange(0, hd // 2) * 2.0 / hd)
+    c, s = np.cos(pos * inv), np.sin(pos * inv)
+    out = x.copy()
+    if style == "half":  # rotate-half (NEOX), OpenELM spec §5 step 3
+        a, b = x[:, : hd // 2], x[:, hd // 2 :]
+        out[:, : hd // 2] = a * c - b * s
+        out[:, hd // 2 :] = b * c + a * s
+    else:  # interleaved pairs (2j, 2j+1), llama.cpp NORM / llama2.c
+        a, b = x[:, 0::2], x[:, 1::2]
+        out[:, 0::2] = a * c - b * s
+        out[:, 1::2] = b * c + a * s
+    return out
+
+
+def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0):
+    L = len(q)
+    style = "half" if arch == "openelm" else "interleaved"
+    T = len(tokens)
+    x = w["token_embd.weight"][tokens]  # [T, d]
+    for i in range(L):
+        p = f"blk.{i}."
+        h = rmsnorm(x, w[p + "attn_norm.weight"], eps)
+        if arch == "openelm":
+            qkv = h @ w[p + "attn_qkv.weight"].T
+            Q = qkv[:, : q[i] * hd].reshape(T, q[i], hd)
+            K = qkv[:, q[i] * hd : (q[i] + kv[i]) * hd].reshape(T, kv[i], hd)
+            Vv = qkv[:, (q[i] + kv[i]) * hd :].reshape(T, kv[i], hd)
+            Q = rmsnorm(Q, w[p + "attn_q_norm.weight"], eps)
+            K = rmsnorm(K, w[p + "attn_k_norm.weight"], eps)
+        else:
+            Q = (h @ w[p + "attn_q.weight"].T).reshape(T, q[i], hd)
+            K = (h @ w[p + "attn_k.weight"].T).reshape(T, kv[i], hd)
+            Vv = (h @ w[p + "attn_v.weight"].T).reshape(T, kv[i], hd)
+        Q = np.stack([rope(Q[t], t, theta, style) for t in range(T)])
+        K = np.stack([rope(K[t], t, theta, style) for t in range(T)])
+        g = q[i] // kv[i]
+        att = np.zeros((T, q[i], hd))
+        for head in range(q[i]):
+            kh = head // g  # GQA: query head h reads KV head h / g
+            s = Q[:, head, :] @ K[:, kh, :].T / np.sqrt(hd)  # [T, T]
+            s = s + np.triu(np.full((T, T), -np.inf), 1)
+            s = np.exp(s - s.max(axis=1, keepdims=True))
+            s /= s.sum(axis=1, keepdims=True)
+            att[:, head, :] = s @ Vv[:, kh, :]
+        x = x + att.reshape(T, q[i] * hd) @ w[p + "attn_output.weight"].T
+        h = rmsnorm(x, w[p + "ffn_norm.weight"], eps)
+        gate = h @ w[p + "ffn_gate.weight"].T
+        up = h @ w[p + "ffn_up.weight"].T
+        x = x + (gate / (1 + np.exp(-gate)) * up) @ w[p + "ffn_down.weight"].T
+    x = rmsnorm(x, w["output_norm.weight"], eps)
+    out = w.get("output.weight", w["token_embd.weight"])
+    return x @ out.T
+
+
+# ---------------------------------------------------------------- llama.cpp oracle
+def llamacpp_logits(path, n_ctx=128):
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=path,
+        n_ctx=n_ctx,
+        n_batch=n_ctx,
+        n_ubatch=n_ctx,
+        n_threads=1,
+        n_threads_batch=1,
+        logits_all=True,
+        type_k=0,  # GGML_TYPE_F32 KV cache (default F16 would round K/V)
+        type_v=0,
+        flash_attn=False,
+        verbose=False,
+    )
+    toks = list(PROMPT)
+    llm.eval(toks)
+    rows = [np.array(llm.scores[i], dtype=np.float64) for i in range(len(toks))]
+    gen = []
+    for _ in range(N_GEN):
+        nxt = int(np.argmax(rows[-1]))
+        gen.append(nxt)
+        llm.eval([nxt])
+        rows.append(np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64))
+    return np.stack(rows), gen
+
+
+def rel(a, b):
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+def main():
+    models = [
+        ("openelm_f32", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F32, 11),
+        ("openelm_q8_0", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.Q8_0, 11),
+        ("llama_f32", "llama", 32, 8, [4] * 4, [2] * 4, [64] * 4, 1e-5, True, QT.F32, 12),
+    ]
+    summary = {}
+    for name, arch, d, hd, q, kv, ffn, eps, untied, qtype, seed in models:
+        rng = np.random.default_rng(seed)
+        w32 = make_weights(rng, arch, d, hd, q, kv, ffn, untied)
+        path = os.path.join(OUT, name + ".gguf")
+        stored = write_gguf(path, arch, d, hd, q, kv, ffn, eps, w32, qtype)
+        size = os.path.getsize(path)
+        assert size < 300_000, (name, size)
+        cpp, gen = llamacpp_logits(path)
+        seq = PROMPT + gen
+        ref = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, seq)
+        np_gen = [int(np.argmax(ref[len(PROMPT) - 1 + k])) for k in range(N_GEN)]
+        # smallest top-1 margin along the greedy path: how robust the greedy check is
+        top2 = np.sort(ref[len(PROMPT) - 1 :], axis=1)[:, -2:]
+        margin = float((top2[:, 1] - top2[:, 0]).min() / np.abs(ref).max())
+        cpp.astype("<f4").tofile(os.path.join(OUT, name + ".llamacpp.bin"))
+        ref.astype("<f4").tofile(os.path.join(OUT, name + ".numpy.bin"))
+        meta = {
+            "model": name + ".gguf",
+            "arch": arch,
+            "vocab": V,
+            "prompt": PROMPT,
+            "greedy": gen,
+            "positions": len(seq),
+            "numpy_greedy_equal": np_gen == gen,
+            "rel_err_numpy_vs_llamacpp": rel(cpp, ref),
+            "min_top1_margin_rel": margin,
+            "bytes": size,
+        }
+        with open(os.path.join(OUT, name + ".json"), "w") as f:
+            json.dump(meta, f, indent=1)
+        summary[name] = {k: meta[k] for k in ("rel_err_numpy_vs_llamacpp", "numpy_greedy_equal", "min_top1_margin_rel", "bytes")}
+    json.dump(summary, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
