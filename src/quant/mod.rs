@@ -1,1 +1,20 @@
-//! (module under construction)
+//! Weight storage formats in ggml's layout and their row-level kernels.
+//!
+//! - [`DType`]: the element types the crate reads (`F32`, `F16`, `Q8_0`, ggml type ids 0, 1, 8).
+//! - [`Matrix`]: a checked, zero-copy, row-major view over raw little-endian weight bytes.
+//! - [`q8_0`]: ggml's 34-byte `Q8_0` block (f16 scale + 32 × i8) — reference quantiser,
+//!   dequantiser and dot products.
+//!
+//! Views carry no alignment requirement: every element is read with `from_le_bytes`, so weights
+//! can sit at any offset of a GGUF file in flash or an mmap.
+
+mod dtype;
+mod matrix;
+pub mod q8_0;
+mod row;
+
+pub(crate) use row::dot as row_dot;
+
+pub use dtype::DType;
+pub use matrix::Matrix;
+pub use q8_0::{dequantize_row_q8_0, q8_0_row_bytes, quantize_row_q8_0, Q8_0_BLOCK_BYTES, QK8_0};
