@@ -41,5 +41,6 @@ pub mod moe;
 pub mod ops;
 pub mod quant;
 pub mod sample;
+pub mod tokenizer;
 
 pub use error::{Error, Result, TensorProblem};
