@@ -1,0 +1,285 @@
+//! [`MoeLayer`]: one MH-MoE feed-forward layer and its single-token forward pass
+//! (spec `mhmoe.md` §2, §2.1; paper arXiv 2404.15045v1 §3).
+
+use super::config::MoeConfig;
+use super::expert::Experts;
+use super::linear::linear;
+use super::router::{route, Routing};
+use super::stats::MoeStats;
+use crate::quant::Matrix;
+use crate::{Error, Result, TensorProblem};
+
+/// Weight views of one MH-MoE layer, as stored in GGUF (docs/GGUF.md "MH-MoE layers").
+///
+/// Matrices are row-major `[out, in]` ([`Matrix`] over F32 / F16 / Q8_0 bytes); biases are
+/// `1 × d` matrices. Names in the field docs are the `blk.N.` tensor suffixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoeWeights<'w> {
+    /// `mhmoe_head.weight`, `d × d` (present iff `cfg.proj`).
+    pub head: Option<Matrix<'w>>,
+    /// `mhmoe_head.bias`, `1 × d` (present iff `cfg.bias`).
+    pub head_bias: Option<Matrix<'w>>,
+    /// `ffn_gate_inp.weight`, `E × d/h`.
+    pub router: Matrix<'w>,
+    /// `ffn_gate_exps.weight`, `E·I × d/h` (present iff `cfg.glu`).
+    pub gate_exps: Option<Matrix<'w>>,
+    /// `ffn_up_exps.weight`, `E·I × d/h`.
+    pub up_exps: Matrix<'w>,
+    /// `ffn_down_exps.weight`, `E·(d/h) × I`.
+    pub down_exps: Matrix<'w>,
+    /// `mhmoe_merge.weight`, `d × d` (present iff `cfg.proj`).
+    pub merge: Option<Matrix<'w>>,
+    /// `mhmoe_merge.bias`, `1 × d` (present iff `cfg.bias`).
+    pub merge_bias: Option<Matrix<'w>>,
+}
+
+/// One MH-MoE layer: multi-head layer → split into `h` sub-tokens → shared router, top-k →
+/// the selected experts only → weighted sum → merge → merge layer. Output has the input's
+/// shape; the block residual is added by the caller.
+///
+/// Crate defaults follow the official code (spec §4): no sub-token residual, gate weight =
+/// raw softmax probability (optional top-k renormalisation), dropless routing
+/// ([`forward`](Self::forward)); [`forward_batch`](Self::forward_batch) adds the official
+/// capacity dropping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoeLayer<'w> {
+    pub(crate) cfg: MoeConfig,
+    pub(crate) head: Option<Matrix<'w>>,
+    pub(crate) head_bias: Option<Matrix<'w>>,
+    pub(crate) router: Matrix<'w>,
+    pub(crate) experts: Experts<'w>,
+    pub(crate) merge: Option<Matrix<'w>>,
+    pub(crate) merge_bias: Option<Matrix<'w>>,
+}
+
+fn tensor_err(name: &'static str, problem: TensorProblem) -> Error {
+    Error::Tensor {
+        name,
+        layer: None,
+        problem,
+    }
+}
+
+/// `Some(m)` must be `rows × cols` and present iff `want`.
+fn check_opt(
+    m: Option<&Matrix<'_>>,
+    want: bool,
+    rows: usize,
+    cols: usize,
+    name: &'static str,
+) -> Result<()> {
+    match (want, m) {
+        (true, None) => Err(tensor_err(name, TensorProblem::Missing)),
+        (false, Some(_)) => Err(tensor_err(name, TensorProblem::WrongShape)),
+        (true, Some(m)) if m.rows() != rows || m.cols() != cols => {
+            Err(tensor_err(name, TensorProblem::WrongShape))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl<'w> MoeLayer<'w> {
+    /// Builds a layer from weight views, checking every shape against `cfg` once.
+    ///
+    /// Errors: [`Error::InvalidParam`] from [`MoeConfig::validate`]; [`Error::Tensor`] (with
+    /// `layer: None` and the GGUF tensor suffix) for a missing, unexpected or mis-shaped
+    /// tensor.
+    pub fn new(cfg: MoeConfig, w: MoeWeights<'w>) -> Result<Self> {
+        cfg.validate()?;
+        let d = cfg.d;
+        check_opt(w.head.as_ref(), cfg.proj, d, d, "mhmoe_head.weight")?;
+        check_opt(w.head_bias.as_ref(), cfg.bias, 1, d, "mhmoe_head.bias")?;
+        check_opt(w.merge.as_ref(), cfg.proj, d, d, "mhmoe_merge.weight")?;
+        check_opt(w.merge_bias.as_ref(), cfg.bias, 1, d, "mhmoe_merge.bias")?;
+        check_opt(
+            Some(&w.router),
+            true,
+            cfg.experts,
+            cfg.sub_dim(),
+            "ffn_gate_inp.weight",
+        )?;
+        let experts = Experts::new(&cfg, w.gate_exps, w.up_exps, w.down_exps)?;
+        Ok(MoeLayer {
+            cfg,
+            head: w.head,
+            head_bias: w.head_bias,
+            router: w.router,
+            experts,
+            merge: w.merge,
+            merge_bias: w.merge_bias,
+        })
+    }
+
+    /// The layer's configuration.
+    pub const fn config(&self) -> &MoeConfig {
+        &self.cfg
+    }
+
+    /// The router `E × d/h`.
+    pub const fn router(&self) -> &Matrix<'w> {
+        &self.router
+    }
+
+    /// The stacked experts.
+    pub const fn experts(&self) -> &Experts<'w> {
+        &self.experts
+    }
+
+    /// `out = W_head·x + b_head` (or `out = x` without projections).
+    pub(crate) fn project_in(&self, out: &mut [f32], x: &[f32]) -> Result<()> {
+        match &self.head {
+            Some(w) => linear(out, w, self.head_bias.as_ref(), x),
+            None => {
+                copy(out, x);
+                Ok(())
+            }
+        }
+    }
+
+    /// `out = W_merge·y + b_merge` (or `out = y` without projections).
+    pub(crate) fn project_out(&self, out: &mut [f32], y: &[f32]) -> Result<()> {
+        match &self.merge {
+            Some(w) => linear(out, w, self.merge_bias.as_ref(), y),
+            None => {
+                copy(out, y);
+                Ok(())
+            }
+        }
+    }
+
+    /// MACs of head + merge + router for one token (the experts are counted as they run).
+    pub(crate) fn fixed_macs(&self) -> u64 {
+        let m = self.cfg.macs_per_token();
+        m.head + m.merge + m.router
+    }
+
+    /// MACs of one expert evaluation on one sub-token: `c · (d/h) · I`.
+    pub(crate) fn expert_macs(&self) -> u64 {
+        self.cfg.expert_matrices() as u64 * self.cfg.sub_dim() as u64 * self.cfg.inner as u64
+    }
+
+    pub(crate) fn check_stats(&self, stats: Option<&MoeStats<'_>>) -> Result<()> {
+        match stats {
+            Some(s) if s.experts() != self.cfg.experts => Err(Error::Shape {
+                what: "moe stats counts length (= experts)",
+                expected: self.cfg.experts,
+                got: s.experts(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Routing of one token without running the experts: `xh = W_head·x + b_head`, then
+    /// `routes[j]` = [`route`] of sub-token `j` (rank order, ties → lower index).
+    ///
+    /// `x`, `xh`: `d` floats; `routes`: `h` entries. Errors as [`forward`](Self::forward).
+    pub fn route_token(&self, x: &[f32], xh: &mut [f32], routes: &mut [Routing]) -> Result<()> {
+        let cfg = &self.cfg;
+        check_len("moe route_token input (= d)", cfg.d, x.len())?;
+        check_len("moe route_token xh (= d)", cfg.d, xh.len())?;
+        check_len("moe route_token routes (= heads)", cfg.heads, routes.len())?;
+        self.project_in(xh, x)?;
+        for (xs, r) in xh.chunks_exact(cfg.sub_dim()).zip(routes.iter_mut()) {
+            *r = route(&self.router, xs, cfg.k, cfg.renorm_topk)?;
+        }
+        Ok(())
+    }
+
+    /// One token through the layer, dropless (every selected expert runs; the crate default).
+    ///
+    /// `x`, `out`: `d` floats. `scratch`: at least [`MoeConfig::scratch_len`] floats (not a
+    /// function of `E`). Only the `k` selected experts of each sub-token are evaluated.
+    /// `stats`, when given, is updated (selection counts, routed, divergence, MACs); when
+    /// `None` no statistics work is done.
+    ///
+    /// Errors: [`Error::Shape`] for wrong `x`/`out` lengths or a `stats` of another `E`;
+    /// [`Error::Capacity`] for a short scratch; [`Error::NonFinite`] if a router logit is
+    /// NaN/inf (e.g. NaN in `x`). NaN/inf elsewhere propagate.
+    pub fn forward(
+        &self,
+        x: &[f32],
+        out: &mut [f32],
+        scratch: &mut [f32],
+        stats: Option<&mut MoeStats<'_>>,
+    ) -> Result<()> {
+        let cfg = &self.cfg;
+        let (d, sub, k) = (cfg.d, cfg.sub_dim(), cfg.k);
+        check_len("moe forward input (= d)", d, x.len())?;
+        check_len("moe forward output (= d)", d, out.len())?;
+        self.check_stats(stats.as_deref())?;
+        let need = cfg.scratch_len();
+        let available = scratch.len();
+        let scratch = scratch.get_mut(..need).ok_or(Error::Capacity {
+            what: "moe forward scratch (MoeConfig::scratch_len)",
+            needed: need,
+            available,
+        })?;
+        let (y, rest) = split(scratch, d)?;
+        let (hidden, rest) = split(rest, 2 * cfg.inner)?;
+        let (tmp, ids) = split(rest, sub)?;
+
+        self.project_in(out, x)?; // out = x̂ until the merge
+        y.fill(0.0);
+        for ((xs, ys), id) in out
+            .chunks_exact(sub)
+            .zip(y.chunks_exact_mut(sub))
+            .zip(ids.chunks_exact_mut(k))
+        {
+            let r = route(&self.router, xs, k, cfg.renorm_topk)?;
+            for ((e, g), slot) in r.choices().zip(id.iter_mut()) {
+                self.experts.accumulate(e, g, xs, ys, hidden, tmp)?;
+                *slot = e as f32;
+            }
+        }
+        if let Some(st) = stats {
+            for &e in ids.iter() {
+                st.count_selection(e as usize);
+            }
+            let routed = (cfg.heads * k) as u64;
+            st.tokens = st.tokens.saturating_add(1);
+            st.sub_tokens = st.sub_tokens.saturating_add(cfg.heads as u64);
+            st.routed = st.routed.saturating_add(routed);
+            st.divergence_sum = st.divergence_sum.saturating_add(distinct(ids) as u64);
+            st.macs = st
+                .macs
+                .saturating_add(self.fixed_macs() + routed * self.expert_macs());
+        }
+        self.project_out(out, y)
+    }
+}
+
+pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::Shape {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// `s.split_at_mut(n)` as an error instead of a panic (scratch carving).
+pub(crate) fn split(s: &mut [f32], n: usize) -> Result<(&mut [f32], &mut [f32])> {
+    let available = s.len();
+    s.split_at_mut_checked(n).ok_or(Error::Capacity {
+        what: "moe scratch",
+        needed: n,
+        available,
+    })
+}
+
+fn copy(out: &mut [f32], x: &[f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v;
+    }
+}
+
+/// Number of distinct values in `ids` (expert indices stored as exact f32 integers).
+pub(crate) fn distinct(ids: &[f32]) -> usize {
+    ids.iter()
+        .enumerate()
+        .filter(|&(i, v)| !ids.iter().take(i).any(|u| u == v))
+        .count()
+}
