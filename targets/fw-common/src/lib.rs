@@ -1,0 +1,35 @@
+//! Firmware self-tests shared by every target crate.
+//!
+//! Each check runs a picoformer kernel on the same committed golden inputs as the host tests
+//! (`tests/golden/`, embedded with `include_bytes!`) and compares with the reference outputs.
+//! The target crate prints the report over semihosting and exits with a non-zero status on any
+//! mismatch.
+#![no_std]
+
+pub mod golden;
+mod golden_files;
+
+/// Outcome of one named check.
+#[derive(Clone, Copy, Debug)]
+pub struct Check {
+    /// Name of the golden case.
+    pub name: &'static str,
+    /// Largest error seen (as defined by the case: absolute or relative).
+    pub max_err: f32,
+    /// Tolerance of the case.
+    pub tol: f32,
+    /// Whether the kernel returned `Ok` and the error is within tolerance.
+    pub pass: bool,
+}
+
+/// Runs every check, calling `report` for each; returns the number of failures.
+pub fn run_all(report: &mut dyn FnMut(&Check)) -> usize {
+    let mut failures = 0;
+    golden::for_each_check(&mut |c: &Check| {
+        if !c.pass {
+            failures += 1;
+        }
+        report(c);
+    });
+    failures
+}
