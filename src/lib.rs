@@ -39,6 +39,7 @@ pub mod kv;
 pub mod math;
 pub mod moe;
 pub mod ops;
+pub mod plan;
 pub mod quant;
 pub mod sample;
 pub mod tokenizer;

@@ -47,10 +47,9 @@ pub struct LayerShape {
 impl LayerShape {
     /// Queries per KV head `g = q / kv` (0 if `kv` is 0).
     pub const fn group(&self) -> usize {
-        if self.kv_heads == 0 {
-            0
-        } else {
-            self.q_heads / self.kv_heads
+        match self.q_heads.checked_div(self.kv_heads) {
+            Some(g) => g,
+            None => 0,
         }
     }
 }
@@ -314,7 +313,7 @@ impl Config {
                 });
             };
             let hd = s.head_dim as u64;
-            if q_dim % hd != 0 {
+            if !q_dim.is_multiple_of(hd) {
                 return Err(Error::InvalidParam {
                     what: "openelm scaling: query dim not a multiple of head_dim",
                 });
@@ -345,7 +344,7 @@ impl Config {
                 what: "model dim, vocab size and layer count must be > 0",
             });
         }
-        if self.head_dim == 0 || self.head_dim % 2 != 0 {
+        if self.head_dim == 0 || !self.head_dim.is_multiple_of(2) {
             return Err(Error::InvalidParam {
                 what: "head_dim must be even and > 0",
             });
@@ -363,7 +362,7 @@ impl Config {
                     what: "head_count, head_count_kv and feed_forward_length must be > 0",
                 });
             }
-            if l.q_heads % l.kv_heads != 0 {
+            if !l.q_heads.is_multiple_of(l.kv_heads) {
                 return Err(Error::InvalidParam {
                     what: "head_count_kv must divide head_count",
                 });

@@ -1,0 +1,244 @@
+//! [`Model`]: a GGUF file's weights as checked, zero-copy matrix views.
+//!
+//! Tensor names and GGUF shapes (`ne`, innermost first) per `docs/GGUF.md`; a PyTorch
+//! `[out, in]` weight is a [`Matrix`] of `out` rows × `in` columns.
+
+use super::config::{Arch, Config};
+use crate::gguf::{File, TensorInfo};
+use crate::quant::Matrix;
+use crate::{Error, Result, TensorProblem};
+
+/// The query/key/value projection of a layer.
+#[derive(Debug, Clone, Copy)]
+pub enum Qkv<'w> {
+    /// OpenELM `attn_qkv`: `[(q + 2kv)·hd, d]`, rows Q, then K, then V, head-major.
+    Fused(Matrix<'w>),
+    /// Llama `attn_q` `[q·hd, d]`, `attn_k` and `attn_v` `[kv·hd, d]`.
+    Split {
+        /// Query projection.
+        q: Matrix<'w>,
+        /// Key projection.
+        k: Matrix<'w>,
+        /// Value projection.
+        v: Matrix<'w>,
+    },
+}
+
+/// The feed-forward part of a layer.
+#[derive(Debug, Clone, Copy)]
+pub enum Ffn<'w> {
+    /// SwiGLU `down(silu(gate·x) ⊙ (up·x))`: `gate`, `up` `[I, d]`, `down` `[d, I]`
+    /// (gate = first half of OpenELM's `proj_1`, spec §5 "FFN").
+    Dense {
+        /// Gate projection.
+        gate: Matrix<'w>,
+        /// Up projection.
+        up: Matrix<'w>,
+        /// Down projection.
+        down: Matrix<'w>,
+    },
+    // MH-MoE hook: a `Moe(crate::moe::MoeLayer<'w>)` variant goes here (issue 4).
+}
+
+/// The weights of one transformer layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Block<'w> {
+    /// Pre-attention RMSNorm weight `[d]` (a 1 × d matrix).
+    pub attn_norm: Matrix<'w>,
+    /// Q/K/V projection.
+    pub qkv: Qkv<'w>,
+    /// Per-head QK RMSNorm weights `[hd]`, shared by all heads (OpenELM).
+    pub qk_norm: Option<(Matrix<'w>, Matrix<'w>)>,
+    /// Output projection `[d, q·hd]`.
+    pub attn_output: Matrix<'w>,
+    /// Pre-FFN RMSNorm weight `[d]`.
+    pub ffn_norm: Matrix<'w>,
+    /// Feed-forward weights.
+    pub ffn: Ffn<'w>,
+}
+
+/// A model: its [`Config`] and the GGUF file its weights are borrowed from.
+///
+/// [`Model::new`] checks every tensor once (presence, element type F32/F16/Q8_0, shape against
+/// the configuration); afterwards [`Model::block`] hands out the views of one layer (a few
+/// table look-ups, no copies). The model itself is small (no per-layer arrays), so it fits
+/// on a microcontroller's stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Model<'w> {
+    config: Config,
+    file: File<'w>,
+    token_embd: Matrix<'w>,
+    output: Matrix<'w>,
+    output_norm: Matrix<'w>,
+}
+
+fn tensor_err(name: &'static str, layer: Option<u32>, problem: TensorProblem) -> Error {
+    Error::Tensor {
+        name,
+        layer,
+        problem,
+    }
+}
+
+/// The tensor as a `rows × cols` matrix, or an error naming it.
+fn checked<'w>(
+    t: Option<TensorInfo<'w>>,
+    name: &'static str,
+    layer: Option<u32>,
+    rows: usize,
+    cols: usize,
+) -> Result<Matrix<'w>> {
+    let t = t.ok_or(tensor_err(name, layer, TensorProblem::Missing))?;
+    if t.n_dims > 2 {
+        return Err(tensor_err(name, layer, TensorProblem::WrongShape));
+    }
+    let m = t.matrix().map_err(|e| match e {
+        Error::Unsupported { .. } => tensor_err(name, layer, TensorProblem::WrongType),
+        _ => tensor_err(name, layer, TensorProblem::WrongShape),
+    })?;
+    if m.rows() != rows || m.cols() != cols {
+        return Err(tensor_err(name, layer, TensorProblem::WrongShape));
+    }
+    Ok(m)
+}
+
+impl<'w> Model<'w> {
+    /// Reads the configuration ([`Config::from_gguf`]) and checks every tensor.
+    ///
+    /// # Errors
+    /// Those of [`Config::from_gguf`]; [`Error::Tensor`] naming the first tensor that is
+    /// missing, of an unsupported type, or of the wrong shape (`layer` set for `blk.N.*`).
+    pub fn new(file: File<'w>) -> Result<Model<'w>> {
+        let config = Config::from_gguf(&file)?;
+        Model::with_config(file, config)
+    }
+
+    /// Like [`Model::new`] with a caller-supplied configuration (e.g. a `const` preset that
+    /// must match the file).
+    ///
+    /// # Errors
+    /// [`Error::Tensor`] as [`Model::new`]; [`Error::InvalidParam`] for an invalid `config`.
+    pub fn with_config(file: File<'w>, config: Config) -> Result<Model<'w>> {
+        config.validate()?;
+        let (d, v) = (config.dim, config.vocab_size);
+        let token_embd = checked(
+            file.tensor("token_embd.weight"),
+            "token_embd.weight",
+            None,
+            v,
+            d,
+        )?;
+        let output = match file.tensor("output.weight") {
+            Some(t) => checked(Some(t), "output.weight", None, v, d)?,
+            None => token_embd,
+        };
+        let output_norm = checked(
+            file.tensor("output_norm.weight"),
+            "output_norm.weight",
+            None,
+            1,
+            d,
+        )?;
+        let model = Model {
+            config,
+            file,
+            token_embd,
+            output,
+            output_norm,
+        };
+        for l in 0..config.n_layers() {
+            model.block(l)?;
+        }
+        Ok(model)
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The GGUF file (for the tokenizer and other metadata).
+    pub const fn file(&self) -> &File<'w> {
+        &self.file
+    }
+
+    /// Token embedding `[V, d]`.
+    pub const fn token_embd(&self) -> &Matrix<'w> {
+        &self.token_embd
+    }
+
+    /// Output (classifier) matrix `[V, d]`: `output.weight`, or the token embedding when tied.
+    pub const fn output(&self) -> &Matrix<'w> {
+        &self.output
+    }
+
+    /// Final RMSNorm weight `[d]`.
+    pub const fn output_norm(&self) -> &Matrix<'w> {
+        &self.output_norm
+    }
+
+    /// The weights of layer `l`, checked against the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for `l ≥ L`; [`Error::Tensor`] as in [`Model::new`] (never
+    /// after a successful [`Model::new`]).
+    pub fn block(&self, l: usize) -> Result<Block<'w>> {
+        let c = &self.config;
+        let shape = c.layer(l).ok_or(Error::InvalidParam {
+            what: "layer index out of range",
+        })?;
+        let li = u32::try_from(l).map_err(|_| Error::InvalidParam {
+            what: "layer index out of range",
+        })?;
+        let layer = Some(li);
+        let f = &self.file;
+        let (d, hd) = (c.dim, c.head_dim);
+        let (q, kv) = (shape.q_heads * hd, shape.kv_heads * hd);
+        let get = |suffix: &'static str, rows: usize, cols: usize| {
+            checked(f.tensor_blk(li, suffix), suffix, layer, rows, cols)
+        };
+        let attn_norm = get("attn_norm.weight", 1, d)?;
+        let (qkv, qk_norm) = match c.arch {
+            Arch::OpenElm => (
+                Qkv::Fused(get("attn_qkv.weight", q + 2 * kv, d)?),
+                Some((
+                    get("attn_q_norm.weight", 1, hd)?,
+                    get("attn_k_norm.weight", 1, hd)?,
+                )),
+            ),
+            Arch::Llama => (
+                Qkv::Split {
+                    q: get("attn_q.weight", q, d)?,
+                    k: get("attn_k.weight", kv, d)?,
+                    v: get("attn_v.weight", kv, d)?,
+                },
+                None,
+            ),
+        };
+        let attn_output = get("attn_output.weight", d, q)?;
+        let ffn_norm = get("ffn_norm.weight", 1, d)?;
+        let i = shape.ffn_dim;
+        let ffn = Ffn::Dense {
+            gate: get("ffn_gate.weight", i, d)?,
+            up: get("ffn_up.weight", i, d)?,
+            down: get("ffn_down.weight", d, i)?,
+        };
+        Ok(Block {
+            attn_norm,
+            qkv,
+            qk_norm: if c.qk_norm { qk_norm } else { None },
+            attn_output,
+            ffn_norm,
+            ffn,
+        })
+    }
+
+    /// Parameters actually stored for the model (elements of every tensor the forward pass
+    /// uses; the tied output counted once).
+    pub fn stored_params(&self) -> u64 {
+        self.file
+            .tensors()
+            .map(|t| t.n_elements())
+            .fold(0u64, |a, n| a.saturating_add(n))
+    }
+}

@@ -1,0 +1,185 @@
+//! The OpenELM / Llama forward pass against two independent oracles, on the small random-weight
+//! GGUF models made by `tests/golden/elm/make_models.py`:
+//!
+//! - llama.cpp (llama-cpp-python 0.3.16, F32 KV cache, one thread): logits of every position of
+//!   the 16-token prompt followed by llama.cpp's own 64-token greedy continuation;
+//! - a float64 NumPy full-sequence forward pass (no cache) written from spec §5.
+//!
+//! Relative error = max |ours − ref| / max |ref| over the whole [positions, V] logit array.
+
+use picoformer::elm::{Model, Session};
+use picoformer::gguf::File;
+use picoformer::kv::KvStorage;
+use picoformer::plan::{KvOptions, Plan};
+use picoformer::sample;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/elm/");
+
+struct Golden {
+    gguf: Vec<u8>,
+    prompt: Vec<u32>,
+    greedy: Vec<u32>,
+    llamacpp: Vec<f32>,
+    numpy: Vec<f32>,
+}
+
+fn json_ints(json: &str, key: &str) -> Vec<u32> {
+    let start = json.find(&format!("\"{key}\"")).expect(key);
+    let open = start + json[start..].find('[').unwrap();
+    let close = open + json[open..].find(']').unwrap();
+    json[open + 1..close]
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect()
+}
+
+fn f32s(path: &str) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+fn golden(name: &str) -> Golden {
+    let json = std::fs::read_to_string(format!("{DIR}{name}.json")).unwrap();
+    Golden {
+        gguf: std::fs::read(format!("{DIR}{name}.gguf")).unwrap(),
+        prompt: json_ints(&json, "prompt"),
+        greedy: json_ints(&json, "greedy"),
+        llamacpp: f32s(&format!("{DIR}{name}.llamacpp.bin")),
+        numpy: f32s(&format!("{DIR}{name}.numpy.bin")),
+    }
+}
+
+fn rel_err(ours: &[f32], reference: &[f32]) -> f64 {
+    assert_eq!(ours.len(), reference.len());
+    let max_ref = reference.iter().fold(0f64, |m, &x| m.max((x as f64).abs()));
+    let max_d = ours
+        .iter()
+        .zip(reference)
+        .fold(0f64, |m, (&a, &b)| m.max((a as f64 - b as f64).abs()));
+    max_d / max_ref
+}
+
+/// Logits of every position of `tokens` from a fresh session.
+fn all_logits(model: &Model<'_>, tokens: &[u32], kv: KvOptions) -> Vec<f32> {
+    let plan = Plan::with_kv(model.config(), 128, kv).unwrap();
+    let mut scratch = vec![0f32; plan.scratch_floats()];
+    let mut kv_mem = vec![0u32; plan.kv_words()];
+    let mut s = Session::new(model, &plan, &mut scratch, &mut kv_mem).unwrap();
+    let mut out = vec![0f32; tokens.len() * model.config().vocab_size];
+    s.forward_all(tokens, &mut out).unwrap();
+    out
+}
+
+/// Prefill the prompt, then `n` greedy steps.
+fn greedy(model: &Model<'_>, prompt: &[u32], n: usize) -> Vec<u32> {
+    let plan = Plan::new(model.config(), 128).unwrap();
+    let mut scratch = vec![0f32; plan.scratch_floats()];
+    let mut kv_mem = vec![0u32; plan.kv_words()];
+    let mut s = Session::new(model, &plan, &mut scratch, &mut kv_mem).unwrap();
+    let mut next = sample::greedy(s.prefill(prompt).unwrap()).unwrap();
+    let mut out = vec![next];
+    while out.len() < n {
+        next = sample::greedy(s.step(next).unwrap()).unwrap();
+        out.push(next);
+    }
+    out
+}
+
+/// Checks one model; returns (rel err vs llama.cpp, rel err vs NumPy).
+fn check(name: &str, tol_llamacpp: f64, tol_numpy: f64) -> (f64, f64) {
+    let g = golden(name);
+    let file = File::parse(&g.gguf).unwrap();
+    let model = Model::new(file).unwrap();
+    let seq: Vec<u32> = g.prompt.iter().chain(&g.greedy).copied().collect();
+    let ours = all_logits(&model, &seq, KvOptions::DEFAULT);
+    let e_cpp = rel_err(&ours, &g.llamacpp);
+    let e_np = rel_err(&ours, &g.numpy);
+    println!("{name}: rel err vs llama.cpp {e_cpp:.3e}, vs NumPy f64 {e_np:.3e}");
+    assert!(
+        e_cpp <= tol_llamacpp,
+        "{name}: vs llama.cpp {e_cpp:e} > {tol_llamacpp:e}"
+    );
+    assert!(
+        e_np <= tol_numpy,
+        "{name}: vs NumPy {e_np:e} > {tol_numpy:e}"
+    );
+    assert_eq!(
+        greedy(&model, &g.prompt, g.greedy.len()),
+        g.greedy,
+        "{name}: greedy continuation"
+    );
+    (e_cpp, e_np)
+}
+
+// Under `fast-math` the micromath exp/sin/cos approximations dominate; the tolerances below
+// are for the default libm build.
+#[cfg(not(feature = "fast-math"))]
+mod exact {
+    use super::*;
+
+    #[test]
+    fn openelm_f32_matches_llamacpp() {
+        check("openelm_f32", 1e-4, 1e-5);
+    }
+
+    #[test]
+    fn llama_f32_matches_llamacpp() {
+        check("llama_f32", 1e-4, 1e-5);
+    }
+
+    /// Q8_0: ours multiplies f32 activations by the stored Q8_0 weights (as the NumPy oracle,
+    /// which dequantises them); llama.cpp also quantises the activations to Q8_0, hence the
+    /// looser bound against it (NumPy vs llama.cpp differ by 1.4e-2 themselves).
+    #[test]
+    fn openelm_q8_0_matches_llamacpp() {
+        check("openelm_q8_0", 3e-2, 1e-5);
+    }
+
+    /// Incremental decoding (one token at a time with the KV cache) equals the NumPy
+    /// full-sequence recompute within 1e-5, and prompt chunking does not change anything.
+    #[test]
+    fn incremental_equals_full_recompute() {
+        let g = golden("openelm_f32");
+        let model = Model::new(File::parse(&g.gguf).unwrap()).unwrap();
+        let seq: Vec<u32> = g.prompt.iter().chain(&g.greedy).copied().collect();
+        let v = model.config().vocab_size;
+        let full = all_logits(&model, &seq, KvOptions::DEFAULT);
+        assert!(rel_err(&full, &g.numpy) <= 1e-5);
+        // chunked prefills give the same last-position logits, bit for bit
+        let plan = Plan::new(model.config(), 128).unwrap();
+        let mut scratch = vec![0f32; plan.scratch_floats()];
+        let mut kv_mem = vec![0u32; plan.kv_words()];
+        let mut s = Session::new(&model, &plan, &mut scratch, &mut kv_mem).unwrap();
+        let mut at = 0;
+        for chunk in [5usize, 1, 30, 44] {
+            let logits = s.prefill(&seq[at..at + chunk]).unwrap().to_vec();
+            at += chunk;
+            assert_eq!(logits, full[(at - 1) * v..at * v]);
+        }
+        // reset starts over
+        s.reset();
+        assert_eq!(s.prefill(&seq[..3]).unwrap(), &full[2 * v..3 * v]);
+    }
+
+    /// An F16 KV cache rounds K and V; the logits move by a bounded amount.
+    #[test]
+    fn f16_kv_cache_close_to_f32() {
+        let g = golden("openelm_f32");
+        let model = Model::new(File::parse(&g.gguf).unwrap()).unwrap();
+        let seq: Vec<u32> = g.prompt.iter().chain(&g.greedy).copied().collect();
+        let f16 = all_logits(
+            &model,
+            &seq,
+            KvOptions {
+                storage: KvStorage::F16,
+                ..KvOptions::DEFAULT
+            },
+        );
+        let e = rel_err(&f16, &g.numpy);
+        println!("F16 KV cache: rel err vs NumPy {e:.3e}");
+        assert!(e < 2e-3, "{e}");
+    }
+}
