@@ -6,6 +6,7 @@
 //! mismatch.
 #![no_std]
 
+pub mod bench;
 pub mod golden;
 mod golden_files;
 
