@@ -1,6 +1,7 @@
 //! [`KvCache`]: the fixed-capacity KV store of a whole model in caller memory.
 
 use super::config::{KvConfig, HEADER_WORDS};
+use super::reference::{select, Buffers, Selection, Shape};
 use super::stats::LayerStats;
 use super::view::LayerView;
 use super::{pool, row, topk, vote};
@@ -260,6 +261,132 @@ impl<'a> KvCache<'a> {
         if let Some(h) = self.mem.get_mut(loc.start + word) {
             *h = u32::try_from(value).unwrap_or(u32::MAX);
         }
+    }
+
+    /// Reference-mode prefill of `layer` (spec §3–§4, `update_kv` after a full-prompt
+    /// prefill): replaces the layer's content with the SnapKV selection of a whole prompt.
+    ///
+    /// `k`, `v`: the prompt's K and V, `[Hkv][L][D]` (RoPE applied; caller staging memory);
+    /// `q_window`: its last `w` queries, `[H][w][D]`; token `j` has absolute position
+    /// `first_pos + j`. Runs [`select`] with `C` = the cache capacity (scratch and outputs in
+    /// `buf`, sized for `L`), then stores per lane its kept prefix rows (ascending) followed by
+    /// the `w` window rows, and records the window queries in the query ring, so streaming
+    /// compression can continue from there. `L < C` stores the prompt unchanged.
+    ///
+    /// Errors: SnapKV off → [`Error::InvalidParam`]; the errors of [`select`]; `k`/`v` not a
+    /// whole number of `[Hkv][·][D]` rows → [`Error::Shape`].
+    pub fn load_prompt(
+        &mut self,
+        layer: usize,
+        first_pos: u32,
+        q_window: &[f32],
+        k: &[f32],
+        v: &[f32],
+        buf: Buffers<'_>,
+    ) -> Result<Selection> {
+        let loc = self.loc_or_err(layer)?;
+        let Some(snap) = self.cfg.snapkv else {
+            return Err(Error::InvalidParam {
+                what: "kv cache load_prompt needs snapkv on",
+            });
+        };
+        let hd = self.cfg.head_dim;
+        let per_token = loc.kv_heads * hd;
+        if !k.len().is_multiple_of(per_token.max(1)) || v.len() != k.len() {
+            return Err(Error::Shape {
+                what: "kv cache load_prompt k/v [Hkv][L][D]",
+                expected: k.len() - k.len() % per_token.max(1),
+                got: v.len(),
+            });
+        }
+        let len = k.len() / per_token.max(1);
+        if u32::try_from(len)
+            .ok()
+            .and_then(|l| first_pos.checked_add(l))
+            .is_none()
+        {
+            return Err(Error::InvalidParam {
+                what: "kv cache load_prompt positions overflow u32",
+            });
+        }
+        let shape = Shape {
+            q_heads: loc.q_heads,
+            kv_heads: loc.kv_heads,
+            len,
+            head_dim: hd,
+        };
+        let sel = select(
+            &snap,
+            self.cfg.capacity,
+            shape,
+            q_window,
+            k,
+            Buffers {
+                logits: &mut *buf.logits,
+                idx: &mut *buf.idx,
+                votes: &mut *buf.votes,
+                pooled: &mut *buf.pooled,
+                kept: &mut *buf.kept,
+            },
+        )?;
+        let w = snap.window;
+        let kept_n = sel.kept;
+        let cap = self.cfg.capacity;
+        let storage = self.cfg.storage;
+        let rw = storage.row_words(hd);
+        let lane_words = self.cfg.lane_words();
+        let per_kv = loc.lanes / loc.kv_heads.max(1);
+        for lane in 0..loc.lanes {
+            let kvh = lane / per_kv.max(1);
+            let kept = buf
+                .kept
+                .get(lane * kept_n..(lane + 1) * kept_n)
+                .unwrap_or(&[]);
+            let sources = kept.iter().map(|&x| x as usize).chain(len - w..len);
+            let base = loc.start + HEADER_WORDS + lane * lane_words;
+            for (dst, src) in sources.enumerate() {
+                let at = (kvh * len + src) * hd;
+                let (Some(ks), Some(vs)) = (k.get(at..at + hd), v.get(at..at + hd)) else {
+                    continue;
+                };
+                if let Some(p) = self.mem.get_mut(base + dst) {
+                    *p = first_pos.saturating_add(src as u32);
+                }
+                let kb = base + cap + dst * rw;
+                if let Some(d) = self.mem.get_mut(kb..kb + rw) {
+                    row::write(storage, d, ks);
+                }
+                let vb = base + cap + cap * rw + dst * rw;
+                if let Some(d) = self.mem.get_mut(vb..vb + rw) {
+                    row::write(storage, d, vs);
+                }
+            }
+        }
+        // Query ring: window row i in entry i (oldest first, next = 0).
+        let q_len = loc.q_heads * hd;
+        let qstart = loc.start + loc.words - self.cfg.qring_words(loc.q_heads);
+        for i in 0..w {
+            for qh in 0..loc.q_heads {
+                let src = (qh * w + i) * hd;
+                let dst = qstart + i * q_len + qh * hd;
+                if let (Some(d), Some(s)) =
+                    (self.mem.get_mut(dst..dst + hd), q_window.get(src..src + hd))
+                {
+                    for (d, x) in d.iter_mut().zip(s) {
+                        *d = x.to_bits();
+                    }
+                }
+            }
+        }
+        let stored = kept_n + w;
+        self.set(loc, H_LEN, stored);
+        self.set(loc, H_HEAD, 0);
+        self.set(loc, H_EVICTED, len - stored);
+        self.set(loc, H_COMPRESSIONS, usize::from(sel.compressed));
+        self.set(loc, H_QNEXT, 0);
+        self.set(loc, H_QFILL, w);
+        self.set(loc, H_SEEN, len);
+        Ok(sel)
     }
 
     /// Streaming SnapKV compression of `layer` down to `target` rows (spec §3 applied to the
