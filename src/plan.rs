@@ -171,7 +171,10 @@ impl Plan {
             scores: kv.capacity,
             normw,
             logits: config.vocab_size,
-            moe: 0, // MH-MoE hook: `moe::scratch_len(..)` of the model's MoE config.
+            moe: match &config.moe {
+                Some(m) => m.scratch_len(),
+                None => 0,
+            },
         };
         let mut q_heads = [0usize; MAX_LAYERS];
         let mut kv_heads = [0usize; MAX_LAYERS];

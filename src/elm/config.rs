@@ -6,6 +6,7 @@
 //! (see [`Config::openelm`]).
 
 use super::scaling::{linspace_x100, make_divisible_x100};
+use crate::moe::MoeConfig;
 use crate::{Error, Result};
 
 /// Upper bound on the number of layers a [`Config`] can describe (OpenELM-3B has 36).
@@ -166,6 +167,9 @@ pub struct Config {
     pub qk_norm: bool,
     /// Output matrix is the token embedding (no `output.weight`).
     pub tied_output: bool,
+    /// MH-MoE FFN shape; layer `N` is MoE iff [`MoeConfig::is_moe_layer`]`(N)` (its
+    /// `ffn_dim` is then ignored and may be 0).
+    pub moe: Option<MoeConfig>,
     n_layers: usize,
     layers: [LayerShape; MAX_LAYERS],
 }
@@ -175,6 +179,16 @@ const EMPTY_LAYER: LayerShape = LayerShape {
     kv_heads: 0,
     ffn_dim: 0,
 };
+
+impl Arch {
+    /// The `general.architecture` string: `openelm` or `llama`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::OpenElm => "openelm",
+            Arch::Llama => "llama",
+        }
+    }
+}
 
 impl Config {
     /// A configuration with `n_layers` layers all of shape `layer`, validated.
@@ -235,6 +249,7 @@ impl Config {
             norm_eps,
             qk_norm,
             tied_output: true,
+            moe: None,
             n_layers: 0,
             layers: [EMPTY_LAYER; MAX_LAYERS],
         }
@@ -357,9 +372,14 @@ impl Config {
         let mut i = 0;
         while i < self.n_layers {
             let l = self.layers[i];
-            if l.q_heads == 0 || l.kv_heads == 0 || l.ffn_dim == 0 {
+            if l.q_heads == 0 || l.kv_heads == 0 {
                 return Err(Error::InvalidParam {
-                    what: "head_count, head_count_kv and feed_forward_length must be > 0",
+                    what: "attention.head_count and head_count_kv must be > 0",
+                });
+            }
+            if l.ffn_dim == 0 && !self.is_moe_layer(i) {
+                return Err(Error::InvalidParam {
+                    what: "feed_forward_length must be > 0 (dense layer)",
                 });
             }
             if !l.q_heads.is_multiple_of(l.kv_heads) {
@@ -370,6 +390,14 @@ impl Config {
             i += 1;
         }
         Ok(())
+    }
+
+    /// Whether layer `i` has an MH-MoE FFN.
+    pub const fn is_moe_layer(&self, i: usize) -> bool {
+        match &self.moe {
+            Some(m) => m.is_moe_layer(i),
+            None => false,
+        }
     }
 
     /// Number of layers `L`.
@@ -437,7 +465,7 @@ impl Config {
         let mut m = 0;
         let mut i = 0;
         while i < self.n_layers && i < MAX_LAYERS {
-            if self.layers[i].ffn_dim > m {
+            if self.layers[i].ffn_dim > m && !self.is_moe_layer(i) {
                 m = self.layers[i].ffn_dim;
             }
             i += 1;
@@ -457,7 +485,8 @@ impl Config {
     }
 
     /// Parameters of layer `i` (spec §4.1): `(q+2kv)·hd·d + d·q·hd + 3·I·d + 2d`, plus `2·hd`
-    /// with QK-norm. 0 for a missing layer.
+    /// with QK-norm; an MH-MoE layer counts [`MoeConfig::params`] instead of `3·I·d`.
+    /// 0 for a missing layer.
     pub const fn layer_param_count(&self, i: usize) -> u64 {
         let Some(l) = self.layer(i) else {
             return 0;
@@ -467,7 +496,11 @@ impl Config {
         let q = l.q_heads as u64;
         let kv = l.kv_heads as u64;
         let ffn = l.ffn_dim as u64;
-        let mut n = (q + 2 * kv) * hd * d + d * q * hd + 3 * ffn * d + 2 * d;
+        let ffn_params = match &self.moe {
+            Some(m) if m.is_moe_layer(i) => m.params(),
+            _ => 3 * ffn * d,
+        };
+        let mut n = (q + 2 * kv) * hd * d + d * q * hd + ffn_params + 2 * d;
         if self.qk_norm {
             n += 2 * hd;
         }
@@ -475,7 +508,6 @@ impl Config {
     }
 
     /// Total parameters: layers + embedding `V·d` + final norm `d` (+ `V·d` when untied).
-    /// Dense FFNs are assumed (an MH-MoE layer counts as a dense one here).
     pub const fn param_count(&self) -> u64 {
         let mut n = 0u64;
         let mut i = 0;

@@ -180,7 +180,15 @@ impl Config {
                 what: "rope.freq_base must be > 0 and layer_norm_rms_epsilon >= 0",
             });
         }
-        // MH-MoE hook: the `moe` module reads `{arch}.mhmoe.*` and marks the MoE layers here.
+        // MH-MoE layers (`{arch}.mhmoe.*`, read by the `moe` module).
+        cfg.moe = crate::moe::MoeConfig::from_gguf(file, arch.name())?;
+        if let Some(m) = &cfg.moe {
+            if m.d != dim {
+                return Err(Error::InvalidParam {
+                    what: "mhmoe width must equal embedding_length",
+                });
+            }
+        }
         for i in 0..n_layers {
             cfg.push_layer(LayerShape {
                 q_heads: q.get(i).copied().unwrap_or(0),

@@ -5,6 +5,7 @@
 
 use super::config::{Arch, Config};
 use crate::gguf::{File, TensorInfo};
+use crate::moe::MoeLayer;
 use crate::quant::Matrix;
 use crate::{Error, Result, TensorProblem};
 
@@ -37,7 +38,8 @@ pub enum Ffn<'w> {
         /// Down projection.
         down: Matrix<'w>,
     },
-    // MH-MoE hook: a `Moe(crate::moe::MoeLayer<'w>)` variant goes here (issue 4).
+    /// MH-MoE (issue 4; `blk.N.mhmoe_*`, `ffn_*_exps`, see `docs/GGUF.md`).
+    Moe(MoeLayer<'w>),
 }
 
 /// The weights of one transformer layer.
@@ -218,10 +220,24 @@ impl<'w> Model<'w> {
         let attn_output = get("attn_output.weight", d, q)?;
         let ffn_norm = get("ffn_norm.weight", 1, d)?;
         let i = shape.ffn_dim;
-        let ffn = Ffn::Dense {
-            gate: get("ffn_gate.weight", i, d)?,
-            up: get("ffn_up.weight", i, d)?,
-            down: get("ffn_down.weight", d, i)?,
+        let ffn = if c.is_moe_layer(l) {
+            let m = MoeLayer::from_gguf(f, c.arch.name(), li)?.ok_or(Error::Tensor {
+                name: "ffn_gate_inp.weight",
+                layer,
+                problem: TensorProblem::Missing,
+            })?;
+            if Some(*m.config()) != c.moe {
+                return Err(Error::InvalidParam {
+                    what: "mhmoe layer config differs from the model's",
+                });
+            }
+            Ffn::Moe(m)
+        } else {
+            Ffn::Dense {
+                gate: get("ffn_gate.weight", i, d)?,
+                up: get("ffn_up.weight", i, d)?,
+                down: get("ffn_down.weight", d, i)?,
+            }
         };
         Ok(Block {
             attn_norm,
@@ -233,8 +249,7 @@ impl<'w> Model<'w> {
         })
     }
 
-    /// Parameters actually stored for the model (elements of every tensor the forward pass
-    /// uses; the tied output counted once).
+    /// Elements of every tensor in the file (the tied output counted once).
     pub fn stored_params(&self) -> u64 {
         self.file
             .tensors()

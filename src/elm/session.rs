@@ -19,6 +19,7 @@
 
 use super::model::{Block, Ffn, Model, Qkv};
 use crate::kv::{KvCache, LayerView};
+use crate::moe::MoeStats;
 use crate::ops::{self, RopeStyle as OpsRope};
 use crate::plan::Plan;
 use crate::quant::Matrix;
@@ -38,7 +39,6 @@ struct Buffers<'m> {
     scores: &'m mut [f32],
     normw: &'m mut [f32],
     logits: &'m mut [f32],
-    #[allow(dead_code)] // MH-MoE hook: scratch of `moe::MoeLayer::forward`.
     moe: &'m mut [f32],
 }
 
@@ -75,6 +75,7 @@ pub struct Session<'w, 'm> {
     plan: &'m Plan,
     kv: KvCache<'m>,
     buf: Buffers<'m>,
+    moe_stats: Option<&'m mut [MoeStats<'m>]>,
     pos: usize,
 }
 
@@ -129,6 +130,7 @@ impl<'w, 'm> Session<'w, 'm> {
             plan,
             kv,
             buf,
+            moe_stats: None,
             pos: 0,
         })
     }
@@ -151,6 +153,17 @@ impl<'w, 'm> Session<'w, 'm> {
     /// Logits of the last token that produced them.
     pub fn logits(&self) -> &[f32] {
         self.buf.logits
+    }
+
+    /// Collects MH-MoE statistics from now on: `stats[i]` is updated by the `i`-th MoE layer
+    /// (layers in order; extra MoE layers are not counted).
+    pub fn set_moe_stats(&mut self, stats: &'m mut [MoeStats<'m>]) {
+        self.moe_stats = Some(stats);
+    }
+
+    /// The MH-MoE statistics given to [`Session::set_moe_stats`].
+    pub fn moe_stats(&self) -> Option<&[MoeStats<'m>]> {
+        self.moe_stats.as_deref()
     }
 
     /// Forgets every token (position 0, empty cache).
@@ -248,6 +261,7 @@ impl<'w, 'm> Session<'w, 'm> {
         // x = E[token]
         model.token_embd().dequant_row(token as usize, b.x)?;
 
+        let mut moe_index = 0;
         for l in 0..c.n_layers() {
             let blk: Block<'w> = model.block(l)?;
             let shape = c.layer(l).ok_or(Error::InvalidParam {
@@ -299,7 +313,15 @@ impl<'w, 'm> Session<'w, 'm> {
                     ops::matvec(hb2, &up, b.xb)?;
                     ops::swiglu_inplace(hb, hb2)?;
                     ops::matvec(b.xb2, &down, hb)?;
-                } // MH-MoE hook: `Ffn::Moe(layer) => layer.forward(b.xb, b.xb2, b.moe, stats)?`
+                }
+                Ffn::Moe(layer) => {
+                    let stats = match self.moe_stats.as_deref_mut() {
+                        Some(all) => all.get_mut(moe_index),
+                        None => None,
+                    };
+                    layer.forward(b.xb, b.xb2, b.moe, stats)?;
+                    moe_index += 1;
+                }
             }
             add(b.x, b.xb2);
         }
