@@ -72,7 +72,9 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     };
     // Calibration: marker overhead, subtracted from every region by scripts/icount.sh.
     measure("empty", 0, &mut || {});
-    measure("matvec_f32_288x288", R * C, &mut || ok &= ops::matvec(&mut out, &m32, &x).is_ok());
+    measure("matvec_f32_288x288", R * C, &mut || {
+        ok &= ops::matvec(&mut out, &m32, &x).is_ok()
+    });
     measure("matvec_f16_32x288", R16 * C, &mut || {
         ok &= ops::matvec(&mut out[..R16], &m16, &x).is_ok()
     });
