@@ -152,7 +152,7 @@ def main():
         out.append("pooled32 " + fmt(p32, lambda x: repr(float(x))))
         out.append("kept " + " ".join(str(j) for h in range(heads) for j in kept[h]))
         out.append("end")
-        if name == "max5_group_L_eq_C":
+        if name == "avg7_gqa_group":
             case = {
                 "q": q.tolist(), "k": k.tolist(), "window": w, "capacity": C,
                 "kernel": ks, "pool": pool, "gqa": gqa,
