@@ -12,6 +12,7 @@ mod cmd_next;
 mod cmd_run;
 mod cmd_serve;
 mod cmd_snapkv;
+mod model_util;
 
 #[derive(Parser)]
 #[command(name = "pico", version, about = "picoformer host tools")]

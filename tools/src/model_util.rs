@@ -1,0 +1,87 @@
+//! Shared by `pico inspect` and `pico run`: opening a GGUF model and describing its plan.
+
+use anyhow::{Context, Result};
+use picoformer::elm::Config;
+use picoformer::plan::Plan;
+use std::path::Path;
+
+/// A memory-mapped model file.
+pub struct Mapped {
+    map: memmap2::Mmap,
+}
+
+impl Mapped {
+    /// Maps `path` read-only.
+    pub fn open(path: &Path) -> Result<Mapped> {
+        let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        // SAFETY: read-only map of a model file that this process does not modify; the crate
+        // validates every byte it reads (a concurrent writer could only yield garbage values).
+        let map = unsafe { memmap2::Mmap::map(&f) }
+            .with_context(|| format!("mapping {}", path.display()))?;
+        Ok(Mapped { map })
+    }
+
+    /// The file bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// The stable `--json` shape of `pico inspect`, keys in this order:
+/// `{"layers":[{"q_heads":..,"kv_heads":..,"ffn_dim":..},...],"params":N}`.
+pub fn layers_json(cfg: &Config) -> String {
+    let layers: Vec<String> = cfg
+        .layers()
+        .iter()
+        .map(|l| {
+            format!(
+                r#"{{"q_heads":{},"kv_heads":{},"ffn_dim":{}}}"#,
+                l.q_heads, l.kv_heads, l.ffn_dim
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"layers":[{}],"params":{}}}"#,
+        layers.join(","),
+        cfg.param_count()
+    )
+}
+
+/// Human-readable bytes.
+pub fn human_bytes(n: usize) -> String {
+    let n = n as f64;
+    if n >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2} GiB", n / (1024.0 * 1024.0 * 1024.0))
+    } else if n >= 1024.0 * 1024.0 {
+        format!("{:.2} MiB", n / (1024.0 * 1024.0))
+    } else if n >= 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// One line per plan component.
+pub fn describe_plan(plan: &Plan) -> String {
+    let s = &plan.scratch;
+    format!(
+        "memory plan at ctx {ctx} (KV capacity {cap}, {st:?} rows):\n  scratch {sf} f32 = {sb} \
+         (x/xb/xb2 {d}, qkv {qkv}, att {att}, ffn 2x{hb}, scores {sc}, norm {nw}, logits {lg}, moe {moe})\n  \
+         KV cache {kw} words = {kb}",
+        ctx = plan.ctx_len,
+        cap = plan.kv.capacity,
+        st = plan.kv.storage,
+        sf = plan.scratch_floats(),
+        sb = human_bytes(plan.scratch_bytes()),
+        d = s.x,
+        qkv = s.qkv,
+        att = s.att,
+        hb = s.hb,
+        sc = s.scores,
+        nw = s.normw,
+        lg = s.logits,
+        moe = s.moe,
+        kw = plan.kv_words(),
+        kb = human_bytes(plan.kv_bytes()),
+    )
+}
