@@ -10,7 +10,8 @@
 //! - Samplers (spec §7): [`sample`] with a [`Sampler`] (Euler, Heun, DPM-Solver++(2M),
 //!   DPM-Solver++(2M) SDE, stochastic DDIM, Euler ancestral) over a user [`Denoiser`]
 //!   (x0-prediction) and [`NoiseSource`]; [`EpsDenoiser`] adapts ε-prediction SD-style models;
-//!   [`GaussianDenoiser`] / [`MixtureDenoiser`] are exact denoisers for Gaussian data.
+//!   [`GaussianDenoiser`] / [`MixtureDenoiser`] are exact denoisers for Gaussian data;
+//!   [`MlpDenoiser`] is a small trained MLP read from GGUF.
 //!
 //! Schedules are descending σ values ending in 0: `steps + 1` values for `steps` model steps.
 //! All schedule math is `f64` through `libm`; outputs are `f32` (or any [`Real`]).
@@ -20,6 +21,7 @@ mod denoiser;
 mod eps;
 mod exact;
 mod interp;
+mod mlp;
 mod precomputed;
 mod real;
 mod sampler;
@@ -34,6 +36,7 @@ pub use baselines::{
 pub use denoiser::{Denoiser, GaussianRng, NoNoise, NoiseSource, SliceNoise};
 pub use eps::{EpsDenoiser, EpsModel};
 pub use exact::{GaussianDenoiser, MixtureDenoiser, MAX_MIXTURE_DIM};
+pub use mlp::{MlpDenoiser, MLP_MAX_FOURIER, MLP_MAX_LAYERS, MLP_MAX_WIDTH};
 pub use precomputed::{precomputed, PRECOMPUTED_STEPS};
 pub use real::Real;
 pub use sampler::{init_noise, sample, Sampler};
