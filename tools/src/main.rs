@@ -13,6 +13,11 @@ mod cmd_run;
 mod cmd_serve;
 mod cmd_snapkv;
 mod model_util;
+mod convert;
+mod gguf_writer;
+mod dup;
+mod llm;
+mod next;
 
 #[derive(Parser)]
 #[command(name = "pico", version, about = "picoformer host tools")]
