@@ -12,6 +12,8 @@ llama-cpp-python==0.3.16 (optional second oracle; skipped when not importable).
    tokens, scores, token_type (1 normal, 2 unknown, 3 control, 5 unused, 6 byte),
    bos/eos/unk ids, add_space_prefix. A minimal `llama` model (1 layer, d = 8, random
    weights) rides along so llama.cpp can load the file.
+   The SentencePiece model itself is kept as `tokenizer.model` (input of the OpenELM
+   converter test, `tools/tests/convert.rs`).
 3. Writes `cases.txt`, one case per line, tab separated, all text hex encoded:
    `text_hex  sp_ids  llama_ids  sp_decode_hex  llama_detok_hex  llama_detok_bos_hex`
    ids are comma separated (`-` = empty, `?` = oracle unavailable).
@@ -24,6 +26,7 @@ Run from the repository root: `python3 tests/golden/tokenizer/make_golden.py`.
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -56,6 +59,7 @@ spm.SentencePieceTrainer.train(
     num_threads=1,
     minloglevel=2,
 )
+shutil.copyfile(prefix + ".model", os.path.join(HERE, "tokenizer.model"))  # for convert tests
 sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
 n = sp.vocab_size()
 
