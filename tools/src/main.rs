@@ -12,8 +12,6 @@ mod cmd_next;
 mod cmd_run;
 mod cmd_serve;
 mod cmd_snapkv;
-mod convert;
-mod gguf_writer;
 mod model_util;
 mod convert;
 mod gguf_writer;
