@@ -411,3 +411,46 @@ fn needle_output_survives_streaming_compression() {
     eprintln!("needle (streaming, C = 24): max |full − compressed| = {err:.2e}");
     assert!(err < 1e-5, "{err}");
 }
+
+/// Repeat vs Group in streaming mode: when the query heads of a group are identical, every
+/// repeated lane must hold exactly what the group's lane holds (votes only double).
+#[test]
+fn repeat_equals_group_for_identical_group_queries() {
+    let mk = |gqa| KvConfig {
+        q_heads: &[4],
+        kv_heads: &[2],
+        head_dim: 3,
+        capacity: 12,
+        storage: KvStorage::F32,
+        snapkv: Some(SnapKv {
+            window: 3,
+            kernel: 3,
+            pool: Pool::Avg,
+            gqa,
+        }),
+        chunk: 3,
+    };
+    let (rc, gc) = (mk(Gqa::Repeat), mk(Gqa::Group));
+    let mut m1 = vec![0u32; rc.words()];
+    let mut m2 = vec![0u32; gc.words()];
+    let mut rep = KvCache::new(rc, &mut m1).unwrap();
+    let mut grp = KvCache::new(gc, &mut m2).unwrap();
+    let mut rng = Rng(77);
+    for t in 0..200u32 {
+        let qg = rng.vec(2 * 3, 3.0);
+        // Heads 0,1 share qg[0..3]; heads 2,3 share qg[3..6].
+        let q: Vec<f32> = [&qg[0..3], &qg[0..3], &qg[3..6], &qg[3..6]].concat();
+        let k = rng.vec(2 * 3, 3.0);
+        let v = rng.vec(2 * 3, 1.0);
+        rep.append_with_query(0, t, &q, &k, &v).unwrap();
+        grp.append_with_query(0, t, &q, &k, &v).unwrap();
+        let (rv, gv) = (rep.layer(0).unwrap(), grp.layer(0).unwrap());
+        for h in 0..4 {
+            assert_eq!(
+                rv.head(h).unwrap().positions(),
+                gv.head(h / 2).unwrap().positions(),
+                "t {t} head {h}"
+            );
+        }
+    }
+}
