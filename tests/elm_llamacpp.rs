@@ -47,7 +47,13 @@ fn golden(name: &str) -> Golden {
         gguf: std::fs::read(format!("{DIR}{name}.gguf")).unwrap(),
         prompt: json_ints(&json, "prompt"),
         greedy: json_ints(&json, "greedy"),
-        llamacpp: f32s(&format!("{DIR}{name}.llamacpp.bin")),
+        llamacpp: std::fs::read(format!("{DIR}{name}.llamacpp.bin"))
+            .map(|b| {
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         numpy: f32s(&format!("{DIR}{name}.numpy.bin")),
     }
 }
@@ -162,6 +168,43 @@ mod exact {
         // reset starts over
         s.reset();
         assert_eq!(s.prefill(&seq[..3]).unwrap(), &full[2 * v..3 * v]);
+    }
+
+    /// MH-MoE FFNs on layers 1 and 3 (picoformer keys): NumPy oracle only (llama.cpp has no
+    /// such architecture); its greedy continuation is NumPy's.
+    #[test]
+    fn openelm_moe_matches_numpy() {
+        let g = golden("openelm_moe_f32");
+        let model = Model::new(File::parse(&g.gguf).unwrap()).unwrap();
+        let c = model.config();
+        let moe = c.moe.expect("moe config");
+        assert_eq!((moe.every, moe.heads, moe.experts, moe.k), (2, 2, 4, 2));
+        assert!(c.is_moe_layer(1) && c.is_moe_layer(3) && !c.is_moe_layer(2));
+        assert_eq!(c.param_count(), model.stored_params());
+        let seq: Vec<u32> = g.prompt.iter().chain(&g.greedy).copied().collect();
+        let ours = all_logits(&model, &seq, KvOptions::DEFAULT);
+        let e = rel_err(&ours, &g.numpy);
+        println!("openelm_moe_f32: rel err vs NumPy f64 {e:.3e}");
+        assert!(e <= 1e-5, "{e}");
+        assert_eq!(greedy(&model, &g.prompt, g.greedy.len()), g.greedy);
+
+        // statistics: one counter set per MoE layer, h·k selections per token
+        let plan = Plan::new(c, 32).unwrap();
+        let mut scratch = vec![0f32; plan.scratch_floats()];
+        let mut kv = vec![0u32; plan.kv_words()];
+        let mut counts = vec![0u32; 2 * moe.experts];
+        let mut stats: Vec<_> = counts
+            .chunks_exact_mut(moe.experts)
+            .map(|c| picoformer::moe::MoeStats::new(c).unwrap())
+            .collect();
+        let mut s = Session::new(&model, &plan, &mut scratch, &mut kv).unwrap();
+        s.set_moe_stats(&mut stats);
+        s.prefill(&g.prompt).unwrap();
+        for st in s.moe_stats().unwrap() {
+            assert_eq!(st.tokens, g.prompt.len() as u64);
+            let total: u32 = st.counts().iter().sum();
+            assert_eq!(total as usize, g.prompt.len() * moe.heads * moe.k);
+        }
     }
 
     /// An F16 KV cache rounds K and V; the logits move by a bounded amount.

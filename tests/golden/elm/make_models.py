@@ -10,6 +10,11 @@ Models (each .gguf < 300 KB):
   openelm_q8_0.gguf  the same weights with every matrix in Q8_0 (norms F32)
   llama_f32.gguf     arch `llama`, 4 uniform layers (q 4, kv 2, hd 8, FFN 64), d 32, V 300,
                      separate output matrix, interleaved RoPE, F32
+  openelm_moe_f32.gguf  the OpenELM shape with MH-MoE FFNs on layers 1 and 3
+                     (`openelm.mhmoe.every` = 2; h 2 sub-tokens, E 4 experts, top-2, SwiGLU
+                     experts of width 32, head/merge with biases; picoformer keys of
+                     docs/GGUF.md). llama.cpp cannot run it: NumPy oracle only, and the
+                     "greedy" continuation is NumPy's.
 
 Two independent oracles per model, both written to the .json beside the model:
   * llama.cpp (llama-cpp-python, logits_all=True, n_threads=1, F32 KV cache): logits of every
@@ -48,7 +53,14 @@ def vocab():
 
 
 # ---------------------------------------------------------------- random weights
-def make_weights(rng, arch, d, hd, q, kv, ffn, untied):
+MOE = dict(every=2, heads=2, experts=4, k=2, inner=32)
+
+
+def is_moe(moe, i):
+    return moe is not None and (i + 1) % moe["every"] == 0
+
+
+def make_weights(rng, arch, d, hd, q, kv, ffn, untied, moe=None):
     L = len(q)
     w = {}
     w["token_embd.weight"] = rng.normal(0, 1.0, (V, d))
@@ -68,18 +80,37 @@ def make_weights(rng, arch, d, hd, q, kv, ffn, untied):
             w[p + "attn_k.weight"] = rng.normal(0, d ** -0.5, (kv[i] * hd, d))
             w[p + "attn_v.weight"] = rng.normal(0, d ** -0.5, (kv[i] * hd, d))
         w[p + "attn_output.weight"] = rng.normal(0, (q[i] * hd) ** -0.5, (d, q[i] * hd))
+        if is_moe(moe, i):
+            sub, E, I = d // moe["heads"], moe["experts"], moe["inner"]
+            w[p + "mhmoe_head.weight"] = rng.normal(0, d ** -0.5, (d, d))
+            w[p + "mhmoe_head.bias"] = 0.1 * rng.normal(size=d)
+            w[p + "ffn_gate_inp.weight"] = rng.normal(0, 1.0, (E, sub))
+            w[p + "ffn_gate_exps.weight"] = rng.normal(0, sub ** -0.5, (E, I, sub))
+            w[p + "ffn_up_exps.weight"] = rng.normal(0, sub ** -0.5, (E, I, sub))
+            w[p + "ffn_down_exps.weight"] = rng.normal(0, I ** -0.5, (E, sub, I))
+            w[p + "mhmoe_merge.weight"] = rng.normal(0, d ** -0.5, (d, d))
+            w[p + "mhmoe_merge.bias"] = 0.1 * rng.normal(size=d)
+            continue
         w[p + "ffn_gate.weight"] = rng.normal(0, d ** -0.5, (ffn[i], d))
         w[p + "ffn_up.weight"] = rng.normal(0, d ** -0.5, (ffn[i], d))
         w[p + "ffn_down.weight"] = rng.normal(0, ffn[i] ** -0.5, (d, ffn[i]))
     return {k: v.astype(np.float32) for k, v in w.items()}
 
 
-def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype):
+def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype, moe=None):
     wr = gguf.GGUFWriter(path, arch)
     L = len(q)
     wr.add_block_count(L)
     wr.add_context_length(256)
     wr.add_embedding_length(d)
+    if moe is not None:
+        ffn = [0 if is_moe(moe, i) else f for i, f in enumerate(ffn)]
+        wr.add_uint32(f"{arch}.mhmoe.every", moe["every"])
+        wr.add_uint32(f"{arch}.mhmoe.head_count", moe["heads"])
+        wr.add_uint32(f"{arch}.mhmoe.expert_count", moe["experts"])
+        wr.add_uint32(f"{arch}.mhmoe.expert_used_count", moe["k"])
+        wr.add_uint32(f"{arch}.mhmoe.expert_feed_forward_length", moe["inner"])
+        wr.add_bool(f"{arch}.mhmoe.glu", True)
     if arch == "openelm":
         wr.add_feed_forward_length(ffn)  # per-layer arrays, as llama.cpp's OpenELM converter
         wr.add_head_count(q)
@@ -104,7 +135,7 @@ def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype):
     wr.add_unk_token_id(0)
     stored = {}
     for name, t in weights.items():
-        if t.ndim == 2 and qtype == QT.Q8_0:
+        if t.ndim >= 2 and qtype == QT.Q8_0:
             qd = quantize(t, QT.Q8_0)
             wr.add_tensor(name, qd, raw_shape=qd.shape, raw_dtype=QT.Q8_0)
             stored[name] = dequantize(qd, QT.Q8_0).astype(np.float64)
@@ -140,7 +171,30 @@ def rope(x, pos, theta, style):
     return out
 
 
-def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0):
+def mhmoe(w, p, h, moe):
+    """MH-MoE FFN (spec mhmoe.md / docs/GGUF.md): head Linear, split into `heads` sub-tokens,
+    shared router softmax, top-k (raw probabilities, no renormalisation), SwiGLU experts,
+    merge back in order, merge Linear. h: [T, d]."""
+    T, d = h.shape
+    H, k = moe["heads"], moe["k"]
+    sub = d // H
+    xh = h @ w[p + "mhmoe_head.weight"].T + w[p + "mhmoe_head.bias"]
+    y = np.zeros_like(xh)
+    for t in range(T):
+        for j in range(H):
+            xs = xh[t, j * sub : (j + 1) * sub]
+            logit = w[p + "ffn_gate_inp.weight"] @ xs
+            prob = np.exp(logit - logit.max())
+            prob /= prob.sum()
+            top = sorted(range(len(prob)), key=lambda e: (-prob[e], e))[:k]
+            for e in top:
+                g = w[p + "ffn_gate_exps.weight"][e] @ xs
+                u = w[p + "ffn_up_exps.weight"][e] @ xs
+                y[t, j * sub : (j + 1) * sub] += prob[e] * (w[p + "ffn_down_exps.weight"][e] @ (g / (1 + np.exp(-g)) * u))
+    return y @ w[p + "mhmoe_merge.weight"].T + w[p + "mhmoe_merge.bias"]
+
+
+def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=None):
     L = len(q)
     style = "half" if arch == "openelm" else "interleaved"
     T = len(tokens)
@@ -172,6 +226,9 @@ def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0):
             att[:, head, :] = s @ Vv[:, kh, :]
         x = x + att.reshape(T, q[i] * hd) @ w[p + "attn_output.weight"].T
         h = rmsnorm(x, w[p + "ffn_norm.weight"], eps)
+        if is_moe(moe, i):
+            x = x + mhmoe(w, p, h, moe)
+            continue
         gate = h @ w[p + "ffn_gate.weight"].T
         up = h @ w[p + "ffn_up.weight"].T
         x = x + (gate / (1 + np.exp(-gate)) * up) @ w[p + "ffn_down.weight"].T
@@ -218,23 +275,33 @@ def main():
         ("openelm_f32", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F32, 11),
         ("openelm_q8_0", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.Q8_0, 11),
         ("llama_f32", "llama", 32, 8, [4] * 4, [2] * 4, [64] * 4, 1e-5, True, QT.F32, 12),
+        ("openelm_moe_f32", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F32, 13),
     ]
     summary = {}
     for name, arch, d, hd, q, kv, ffn, eps, untied, qtype, seed in models:
         rng = np.random.default_rng(seed)
-        w32 = make_weights(rng, arch, d, hd, q, kv, ffn, untied)
+        moe = MOE if "moe" in name else None
+        w32 = make_weights(rng, arch, d, hd, q, kv, ffn, untied, moe)
         path = os.path.join(OUT, name + ".gguf")
-        stored = write_gguf(path, arch, d, hd, q, kv, ffn, eps, w32, qtype)
+        stored = write_gguf(path, arch, d, hd, q, kv, ffn, eps, w32, qtype, moe)
         size = os.path.getsize(path)
         assert size < 300_000, (name, size)
-        cpp, gen = llamacpp_logits(path)
+        if moe is None:
+            cpp, gen = llamacpp_logits(path)
+        else:  # NumPy greedy decoding (one full recompute per step)
+            gen = []
+            for _ in range(N_GEN):
+                r = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, PROMPT + gen, moe=moe)
+                gen.append(int(np.argmax(r[-1])))
+            cpp = None
         seq = PROMPT + gen
-        ref = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, seq)
+        ref = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, seq, moe=moe)
         np_gen = [int(np.argmax(ref[len(PROMPT) - 1 + k])) for k in range(N_GEN)]
         # smallest top-1 margin along the greedy path: how robust the greedy check is
         top2 = np.sort(ref[len(PROMPT) - 1 :], axis=1)[:, -2:]
         margin = float((top2[:, 1] - top2[:, 0]).min() / np.abs(ref).max())
-        cpp.astype("<f4").tofile(os.path.join(OUT, name + ".llamacpp.bin"))
+        if cpp is not None:
+            cpp.astype("<f4").tofile(os.path.join(OUT, name + ".llamacpp.bin"))
         ref.astype("<f4").tofile(os.path.join(OUT, name + ".numpy.bin"))
         meta = {
             "model": name + ".gguf",
@@ -244,7 +311,7 @@ def main():
             "greedy": gen,
             "positions": len(seq),
             "numpy_greedy_equal": np_gen == gen,
-            "rel_err_numpy_vs_llamacpp": rel(cpp, ref),
+            "rel_err_numpy_vs_llamacpp": rel(cpp, ref) if cpp is not None else None,
             "min_top1_margin_rel": margin,
             "bytes": size,
         }
