@@ -61,7 +61,7 @@
 //! put(&2u64.to_le_bytes()); // dims[0]
 //! put(&0u32.to_le_bytes()); // F32
 //! put(&0u64.to_le_bytes()); // offset
-//! at = 96; // data section: 81 rounded up to the default alignment, 32
+//! put(&[0; 15]); // pad 81 bytes up to the default alignment, 32: data starts at 96
 //! put(&1.5f32.to_le_bytes());
 //! put(&(-2.0f32).to_le_bytes());
 //!
