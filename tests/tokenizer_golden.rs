@@ -244,3 +244,44 @@ fn byte_tokenizer() {
         Err(Error::Capacity { .. })
     ));
 }
+
+#[test]
+fn invalid_utf8_matches_llama_cpp() {
+    let cases = include_str!("golden/tokenizer/cases_invalid_utf8.txt");
+    with_tokenizer(|tok| {
+        for l in cases.lines() {
+            let (text, want) = l.split_once('\t').unwrap();
+            let text = hex(text);
+            assert_eq!(encode(tok, &text, false), ids(want).unwrap(), "{text:x?}");
+        }
+    });
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Any bytes (invalid UTF-8 included) encode within the `const fn` bounds without
+    /// panicking.
+    #[test]
+    fn any_bytes_encode_within_bounds(text in proptest::collection::vec(
+        proptest::prop_oneof![proptest::num::u8::ANY, proptest::strategy::Just(b' ')],
+        0..64,
+    )) {
+        with_tokenizer(|tok| {
+            let ids = encode(tok, &text, false);
+            assert!(ids.len() < Tokenizer::max_tokens(text.len()));
+            let _ = decode(tok, &ids);
+        });
+    }
+
+    /// Valid UTF-8 decodes back to itself (byte fallback covers every character) unless it
+    /// contains a literal `▁`, which decodes as a space.
+    #[test]
+    fn utf8_round_trips(text in "[ a-z\\PC]{0,40}") {
+        with_tokenizer(|tok| {
+            let ids = encode(tok, text.as_bytes(), false);
+            if !text.contains('\u{2581}') {
+                assert_eq!(decode(tok, &ids), text.as_bytes());
+            }
+        });
+    }
+}

@@ -160,6 +160,7 @@ cases = [
     "\u2581",
     "\u2581\u2581 already escaped",
     "x" * 40,
+    "eee", "eeeee", "beee", "teee x", "b eee eee",  # equal-score adjacent pairs: leftmost wins
     "the the the the the",
     "the",
     " the",
@@ -175,6 +176,7 @@ cases = [
     "\u0645\u0631\u062d\u0628\u0627",
     "zzz qqq xxx",
     "A robe takes 2 bolts of blue fiber and half that much white fiber.  How many bolts in total does it take?",
+    open(CORPUS, encoding="utf-8").read(),  # the whole training text: a long input
 ]
 
 try:
@@ -187,8 +189,8 @@ try:
 
     def llama_detok(ids):
         arr = (llama_cpp.llama_token * max(len(ids), 1))(*ids)
-        buf = ctypes.create_string_buffer(8192)
-        k = llama_cpp.llama_detokenize(lvocab, arr, len(ids), buf, 8192, False, False)
+        buf = ctypes.create_string_buffer(65536)
+        k = llama_cpp.llama_detokenize(lvocab, arr, len(ids), buf, 65536, False, False)
         assert k >= 0
         return buf.raw[:k]
 except Exception as e:  # pragma: no cover - optional oracle
@@ -220,3 +222,14 @@ with open(os.path.join(HERE, "cases.txt"), "w") as f:
             + "\n"
         )
 print(f"{len(cases)} cases, vocab {n}, {diffs} sp/llama.cpp id differences")
+
+# --- invalid UTF-8: llama.cpp only (sentencepiece takes Python str) ------------------------
+# llama.cpp splits the *escaped* bytes with unicode_len_utf8, so a stray lead byte can
+# swallow the first byte of a following `▁`; the result is byte tokens. Recorded as
+# `text_hex  llama_ids` in cases_invalid_utf8.txt.
+if llm is not None:
+    raw_cases = [b"\xc0 ", b"\xe2\x96", b"ab\xff\xfe cd", b"\xf0\x9f\x98", b"x\x80y",
+                 b"\xc3", b"  \xe2\x96\x81\xe2", b"\xed\xa0\x80 surrogate", b"\xf8\x88\x80\x80\x80"]
+    with open(os.path.join(HERE, "cases_invalid_utf8.txt"), "w") as f:
+        for raw in raw_cases:
+            f.write(raw.hex() + "\t" + ids_str(llm.tokenize(raw, add_bos=False, special=False)) + "\n")
