@@ -39,8 +39,11 @@ fn tokens(vocab: usize, n: usize, seed: u64) -> Vec<u32> {
         .collect()
 }
 
+/// Per layer after a run: live rows and the positions of lane 0.
+type LayerRows = Vec<(usize, Vec<u32>)>;
+
 /// Logits of every position of `seq` with KV options `kv`; also returns the KV bytes.
-fn run(model: &Model<'_>, seq: &[u32], kv: KvOptions) -> (Vec<f32>, usize, Vec<(usize, Vec<u32>)>) {
+fn run(model: &Model<'_>, seq: &[u32], kv: KvOptions) -> (Vec<f32>, usize, LayerRows) {
     let plan = Plan::with_kv(model.config(), CTX, kv).unwrap();
     let mut scratch = vec![0f32; plan.scratch_floats()];
     let mut kv_mem = vec![0u32; plan.kv_words()];

@@ -339,7 +339,7 @@ fn needle_output_survives_reference_compression() {
                 idx: &mut vec![0; lp],
                 votes: &mut vec![0.0; lp],
                 pooled: &mut vec![0.0; lp],
-                kept: &mut vec![0; 12],
+                kept: &mut [0; 12],
             },
         )
         .unwrap();

@@ -392,7 +392,7 @@ impl<'a> KvCache<'a> {
     /// Streaming SnapKV compression of `layer` down to `target` rows (spec §3 applied to the
     /// ring, §7): the window is the last `w` rows (the tokens whose queries the query ring
     /// holds); the prefix is every other live row. Each lane (query head under
-    /// [`Gqa::Repeat`], KV head under [`Gqa::Group`] with votes summed over its query group)
+    /// [`Gqa::Repeat`](super::Gqa::Repeat), KV head under [`Gqa::Group`](super::Gqa::Group) with votes summed over its query group)
     /// keeps its `target − w` best prefix rows (pooled score descending, then storage index
     /// ascending) followed by the window, compacted in place in storage order (= position
     /// order, since a SnapKV ring never wraps). Votes use O(C) scratch (two passes per window
