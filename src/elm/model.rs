@@ -26,6 +26,9 @@ pub enum Qkv<'w> {
 }
 
 /// The feed-forward part of a layer.
+// No heap for boxing the large MoE variant; a `Block` is built per layer on the stack and
+// dropped right after use, so the size difference costs nothing lasting.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy)]
 pub enum Ffn<'w> {
     /// SwiGLU `down(silu(gate·x) ⊙ (up·x))`: `gate`, `up` `[I, d]`, `down` `[d, I]`
