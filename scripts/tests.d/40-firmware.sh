@@ -1,19 +1,57 @@
 #!/usr/bin/env bash
-# Firmware in QEMU: each target crate runs the kernel self-tests on the committed golden inputs
-# and exits through semihosting (0 = all cases match). Also reports flash/RAM use.
+# Firmware in QEMU.
+# 1. Kernel self-tests: each target crate runs every ops golden case on the device and exits
+#    through semihosting (0 = all cases match).
+# 2. Demo LM (issue 8): `generate` on Cortex-M4F and Cortex-M33 (model in flash, static RAM
+#    only) must print exactly the token ids of the host simulation (targets/host-sim), which
+#    also runs as aarch64 Linux under qemu-user. Checks the flash (<= 1 MiB) and RAM
+#    (<= 256 KiB: statics + measured stack peak) budgets.
 set -euo pipefail
 cd "$(dirname "$0")/../../targets"
 status=0
+fail() { echo "FAIL: $*"; status=1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
 for t in cortex-m4f-qemu cortex-m33-qemu cortex-m0-qemu; do
-    echo "--- $t"
-    log=$(mktemp)
-    if (cd "$t" && cargo run --release --quiet) >"$log" 2>&1; then
-        grep -q "self-test: 0 failures" "$log" || { echo "no pass line"; status=1; }
+    echo "--- $t self-test"
+    if (cd "$t" && cargo run --release --quiet) >"$tmp/$t.log" 2>&1; then
+        grep -q "self-test: 0 failures" "$tmp/$t.log" || fail "$t: no pass line"
     else
-        echo "$t: firmware exited non-zero"; status=1
+        fail "$t: firmware exited non-zero"
     fi
-    cat "$log"
-    elf=$(ls "$t"/target/*/release/picoformer-fw-* 2>/dev/null | grep -v '\.d$' | head -1)
+    grep -vE '^ok ' "$tmp/$t.log" || true
+    echo "$(grep -c '^ok ' "$tmp/$t.log") cases ok"
+    elf=$(find "$t/target" -path '*release/picoformer-fw-*' -type f ! -name '*.d' | head -1)
     arm-none-eabi-size "$elf"
+done
+
+echo "--- host simulation (x86-64)"
+(cd host-sim && cargo run --release --quiet) >"$tmp/host.log"
+grep '^token ' "$tmp/host.log" >"$tmp/host.tokens"
+echo "--- host simulation (aarch64 Linux, qemu-user)"
+(cd host-sim && CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+    cargo run --release --quiet --target aarch64-unknown-linux-gnu) >"$tmp/a53.log"
+diff <(grep '^token ' "$tmp/a53.log") "$tmp/host.tokens" >/dev/null \
+    && echo "aarch64: 64 token ids identical to x86-64" || fail "aarch64 tokens differ from the host"
+
+for t in cortex-m4f-qemu cortex-m33-qemu; do
+    echo "--- $t demo LM"
+    if ! (cd "$t" && cargo run --release --quiet --bin generate) >"$tmp/$t.gen" 2>&1; then
+        fail "$t: generate exited non-zero"
+    fi
+    grep -vE '^token ' "$tmp/$t.gen" || true
+    if diff <(grep '^token ' "$tmp/$t.gen") "$tmp/host.tokens" >/dev/null; then
+        echo "$t: $(wc -l <"$tmp/host.tokens") token ids identical to the host simulation"
+    else
+        fail "$t: token ids differ from the host simulation"
+    fi
+    elf=$(find "$t/target" -path '*release/generate' -type f | head -1)
+    arm-none-eabi-size "$elf"
+    flash=$(arm-none-eabi-size -A "$elf" | awk '$1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { s += $2 } END { print s }')
+    ram=$(sed -n 's/.*total \([0-9]*\) B.*/\1/p' "$tmp/$t.gen")
+    echo "$t budget: flash $flash B (<= 1048576), RAM $ram B (<= 262144)"
+    [ "$flash" -le 1048576 ] || fail "$t: flash budget exceeded"
+    [ -n "$ram" ] && [ "$ram" -le 262144 ] || fail "$t: RAM budget exceeded"
 done
 exit $status

@@ -7,6 +7,7 @@
 #![no_std]
 
 pub mod bench;
+pub mod demo;
 pub mod golden;
 mod golden_files;
 
