@@ -80,7 +80,7 @@ class Tracer:
         if self.step >= self.max_states:
             self.dropped += 1
             return
-        text = "; ".join("%s=%s" % (k, self.short(v)) for k, v in pairs)
+        text = "; ".join(k if v is None else "%s=%s" % (k, self.short(v)) for k, v in pairs)
         self.states.setdefault(line, []).append((self.step, text))
         self.step += 1
 
@@ -155,8 +155,7 @@ class Tracer:
                     shown += ["(%d) %s" % g for g in groups[-self.keep_last:]]
             else:
                 shown = ["(%d) %s" % g for g in groups]
-            # `__timeout__` carries no value
-            text = "; ".join(shown).replace("__timeout__=None", "__timeout__")
+            text = "; ".join(shown)
             out.append(l.ljust(width) + "  # " + text)
         if self.dropped:
             out.append("# ... %d more states not shown" % self.dropped)

@@ -100,6 +100,17 @@ pub fn build_prompt(task: &RepairTask, s: &Settings) -> anyhow::Result<String> {
         _ => task.buggy_code.clone(),
     };
     let mut tests = run.results;
+    if run.killed {
+        // No per-statement results: show the test module as a whole.
+        tests.push(super::unit_tests::StmtResult {
+            src: task.test.trim().to_string(),
+            status: format!(
+                "FAILED: timeout (whole test run killed after {:?})",
+                s.limits.timeout
+            ),
+            is_assert: false,
+        });
+    }
     if let Some(e) = run.load_error {
         tests.push(super::unit_tests::StmtResult {
             src: "# (program failed to load)".into(),

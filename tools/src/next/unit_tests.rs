@@ -27,6 +27,9 @@ pub struct TestRun {
     pub trace: Option<Trace>,
     /// Program or test module failed to load (`Type: message`).
     pub load_error: Option<String>,
+    /// The whole run was killed by the wall-clock limit (e.g. a statement stuck in C code,
+    /// which the per-statement alarm cannot interrupt); `results` is then empty.
+    pub killed: bool,
 }
 
 /// Runs the task's tests against `code`; `stmt_timeout` bounds each statement.
@@ -45,11 +48,13 @@ pub fn run_tests(
     let out = run_helper(&req, limits)?;
     let Some(v) = out.json else {
         if out.timed_out {
-            anyhow::bail!(
-                "{}: test run killed after {:?}",
-                task.task_id,
-                limits.timeout
-            );
+            return Ok(TestRun {
+                results: Vec::new(),
+                first_failing: None,
+                trace: None,
+                load_error: None,
+                killed: true,
+            });
         }
         anyhow::bail!(
             "{}: helper died (exit {:?}): {}",
@@ -82,5 +87,6 @@ pub fn run_tests(
         first_failing: v["first_failing"].as_u64().map(|i| i as usize),
         trace,
         load_error: v["load_error"].as_str().map(str::to_string),
+        killed: false,
     })
 }

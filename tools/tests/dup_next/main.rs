@@ -15,6 +15,9 @@ mod dup_pipeline;
 mod dup_prompts;
 mod dup_stats;
 mod mock;
+mod next_passk;
+mod next_repair;
+mod next_trace;
 
 /// `tools/` (the crate root).
 pub fn crate_dir() -> std::path::PathBuf {

@@ -1,0 +1,4 @@
+def ratio(a, b):
+    c = a + b
+    d = a / b
+    return d

@@ -1,0 +1,5 @@
+def grow(xs):
+    ys = xs
+    ys.append(len(xs))
+    xs.sort(reverse=True)
+    return xs

@@ -1,0 +1,3 @@
+def shout(word):
+    text = (word + " ") * 20
+    return text.upper()
