@@ -172,9 +172,7 @@ impl MoeLayer<'_> {
                 st.routed = st.routed.saturating_add(routed);
                 st.dropped = st.dropped.saturating_add(dropped);
                 st.divergence_sum = st.divergence_sum.saturating_add(distinct(ch) as u64);
-                st.macs = st
-                    .macs
-                    .saturating_add(self.fixed_macs() + routed * self.expert_macs());
+                st.macs = st.macs.saturating_add(self.token_macs(routed));
             }
             self.project_out(ot, y)?;
         }

@@ -68,13 +68,15 @@ pub struct Macs {
 impl Macs {
     /// All parts: `head + router + experts + merge`.
     pub const fn total(&self) -> u64 {
-        self.head + self.router + self.experts + self.merge
+        self.without_router().saturating_add(self.router)
     }
 
     /// The spec's parity count, router excluded: `head + experts + merge`
     /// (4,718,592 for the three d = 768 configurations of spec §6).
     pub const fn without_router(&self) -> u64 {
-        self.head + self.experts + self.merge
+        self.head
+            .saturating_add(self.experts)
+            .saturating_add(self.merge)
     }
 }
 
@@ -152,9 +154,9 @@ impl MoeConfig {
         if self.bias && !self.proj {
             return bad("moe: bias needs the head/merge projections (proj)");
         }
-        // d, inner ≤ 2^31 keeps every MAC product (≤ 3·K_MAX·d·I + 2d² + d·E) inside u64.
-        if self.d > (1 << 31) || self.inner > (1 << 31) {
-            return bad("moe: d and inner must be <= 2^31");
+        // d, inner, E ≤ 2^24 keep every MAC product (≤ 3·K_MAX·d·I + 2d² + d·E) in u64.
+        if self.d > (1 << 24) || self.inner > (1 << 24) {
+            return bad("moe: d and inner must be <= 2^24");
         }
         Ok(())
     }
@@ -198,11 +200,14 @@ impl MoeConfig {
     /// ```
     pub const fn macs_per_token(&self) -> Macs {
         let d = self.d as u64;
-        let proj = if self.proj { d * d } else { 0 };
+        let proj = if self.proj { d.saturating_mul(d) } else { 0 };
+        let per_expert = (self.expert_matrices() as u64).saturating_mul(d);
         Macs {
             head: proj,
-            router: d * self.experts as u64,
-            experts: self.k as u64 * self.expert_matrices() as u64 * d * self.inner as u64,
+            router: d.saturating_mul(self.experts as u64),
+            experts: (self.k as u64)
+                .saturating_mul(per_expert)
+                .saturating_mul(self.inner as u64),
             merge: proj,
         }
     }
@@ -210,14 +215,21 @@ impl MoeConfig {
     /// Weights of one layer (elements, router and biases included).
     pub const fn params(&self) -> u64 {
         let d = self.d as u64;
-        let proj = if self.proj { 2 * d * d } else { 0 };
-        let bias = if self.bias { 2 * d } else { 0 };
-        let router = self.sub_dim() as u64 * self.experts as u64;
-        let experts = self.experts as u64
-            * self.expert_matrices() as u64
-            * self.sub_dim() as u64
-            * self.inner as u64;
-        proj + bias + router + experts
+        let sub = self.sub_dim() as u64;
+        let proj = if self.proj {
+            d.saturating_mul(d).saturating_mul(2)
+        } else {
+            0
+        };
+        let bias = if self.bias { d.saturating_mul(2) } else { 0 };
+        let router = sub.saturating_mul(self.experts as u64);
+        let experts = (self.experts as u64)
+            .saturating_mul(self.expert_matrices() as u64)
+            .saturating_mul(sub)
+            .saturating_mul(self.inner as u64);
+        proj.saturating_add(bias)
+            .saturating_add(router)
+            .saturating_add(experts)
     }
 
     /// Scratch floats of [`MoeLayer::forward`](super::MoeLayer::forward) for this config

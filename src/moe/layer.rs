@@ -150,12 +150,20 @@ impl<'w> MoeLayer<'w> {
     /// MACs of head + merge + router for one token (the experts are counted as they run).
     pub(crate) fn fixed_macs(&self) -> u64 {
         let m = self.cfg.macs_per_token();
-        m.head + m.merge + m.router
+        m.total().saturating_sub(m.experts)
     }
 
     /// MACs of one expert evaluation on one sub-token: `c · (d/h) · I`.
     pub(crate) fn expert_macs(&self) -> u64 {
-        self.cfg.expert_matrices() as u64 * self.cfg.sub_dim() as u64 * self.cfg.inner as u64
+        (self.cfg.expert_matrices() as u64)
+            .saturating_mul(self.cfg.sub_dim() as u64)
+            .saturating_mul(self.cfg.inner as u64)
+    }
+
+    /// MACs of one token whose sub-tokens ran `routed` expert evaluations in total.
+    pub(crate) fn token_macs(&self, routed: u64) -> u64 {
+        self.fixed_macs()
+            .saturating_add(routed.saturating_mul(self.expert_macs()))
     }
 
     pub(crate) fn check_stats(&self, stats: Option<&MoeStats<'_>>) -> Result<()> {
@@ -240,9 +248,7 @@ impl<'w> MoeLayer<'w> {
             st.sub_tokens = st.sub_tokens.saturating_add(cfg.heads as u64);
             st.routed = st.routed.saturating_add(routed);
             st.divergence_sum = st.divergence_sum.saturating_add(distinct(ids) as u64);
-            st.macs = st
-                .macs
-                .saturating_add(self.fixed_macs() + routed * self.expert_macs());
+            st.macs = st.macs.saturating_add(self.token_macs(routed));
         }
         self.project_out(out, y)
     }
