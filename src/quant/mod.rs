@@ -9,6 +9,7 @@
 //! can sit at any offset of a GGUF file in flash or an mmap.
 
 mod dtype;
+mod f16;
 mod matrix;
 pub mod q8_0;
 mod row;
@@ -16,5 +17,6 @@ mod row;
 pub(crate) use row::dot as row_dot;
 
 pub use dtype::DType;
+pub use f16::f16_to_f32;
 pub use matrix::Matrix;
 pub use q8_0::{dequantize_row_q8_0, q8_0_row_bytes, quantize_row_q8_0, Q8_0_BLOCK_BYTES, QK8_0};

@@ -55,7 +55,7 @@ fn check_row(n: usize, bytes: usize) -> Result<()> {
 #[inline(always)]
 pub(crate) fn split_block(block: &[u8]) -> (f32, &[u8]) {
     match block.split_first_chunk::<2>() {
-        Some((d, qs)) => (f16::from_bits(u16::from_le_bytes(*d)).to_f32(), qs),
+        Some((d, qs)) => (super::f16_to_f32(u16::from_le_bytes(*d)), qs),
         None => (0.0, &[]),
     }
 }
@@ -147,16 +147,21 @@ pub(crate) fn dequant_blocks(src: &[u8], dst: &mut [f32]) {
 /// caller (the shorter input bounds the work).
 #[inline]
 pub(crate) fn dot_blocks_f32(row: &[u8], x: &[f32]) -> f32 {
+    let (blocks, _) = row.as_chunks::<Q8_0_BLOCK_BYTES>();
+    let (xs, _) = x.as_chunks::<QK8_0>();
     let mut sum = 0.0f32;
-    for (block, xb) in row
-        .chunks_exact(Q8_0_BLOCK_BYTES)
-        .zip(x.chunks_exact(QK8_0))
-    {
-        let (d, qs) = split_block(block);
+    for (block, xb) in blocks.iter().zip(xs) {
+        let (d, qs) = block_parts(block);
+        // Widen the block to f32 first, then 8 independent lanes: both loops have fixed
+        // trip counts, so they unroll and vectorise.
+        let mut w = [0.0f32; QK8_0];
+        for (o, &q) in w.iter_mut().zip(qs) {
+            *o = f32::from(q as i8);
+        }
         let mut acc = [0.0f32; 8];
-        for (q8, x8) in qs.chunks_exact(8).zip(xb.chunks_exact(8)) {
-            for ((a, &q), &v) in acc.iter_mut().zip(q8).zip(x8) {
-                *a += f32::from(q as i8) * v;
+        for (w8, x8) in w.as_chunks::<8>().0.iter().zip(xb.as_chunks::<8>().0) {
+            for l in 0..8 {
+                acc[l] += w8[l] * x8[l];
             }
         }
         sum += d * acc.iter().sum::<f32>();
@@ -164,20 +169,29 @@ pub(crate) fn dot_blocks_f32(row: &[u8], x: &[f32]) -> f32 {
     sum
 }
 
+/// The scale and quants of one block.
+#[inline(always)]
+fn block_parts(block: &[u8; Q8_0_BLOCK_BYTES]) -> (f32, &[u8; QK8_0]) {
+    let (d, qs) = block
+        .split_first_chunk::<2>()
+        .map_or((&[0u8; 2], &[0u8; QK8_0][..]), |(d, q)| (d, q));
+    let qs: &[u8; QK8_0] = qs.try_into().unwrap_or(&[0u8; QK8_0]);
+    (super::f16_to_f32(u16::from_le_bytes(*d)), qs)
+}
+
 /// `Q8_0 × Q8_0` dot product as ggml's `ggml_vec_dot_q8_0_q8_0`:
 /// `Σ_b f32(Σ_j qa·qb) · (d_a · d_b)` with exact i32 block sums.
 #[inline]
 pub(crate) fn dot_blocks_q8(a: &[u8], b: &[u8]) -> f32 {
+    let (ab, _) = a.as_chunks::<Q8_0_BLOCK_BYTES>();
+    let (bb, _) = b.as_chunks::<Q8_0_BLOCK_BYTES>();
     let mut sum = 0.0f32;
-    for (ba, bb) in a
-        .chunks_exact(Q8_0_BLOCK_BYTES)
-        .zip(b.chunks_exact(Q8_0_BLOCK_BYTES))
-    {
-        let (da, qa) = split_block(ba);
-        let (db, qb) = split_block(bb);
+    for (ba, bb) in ab.iter().zip(bb) {
+        let (da, qa) = block_parts(ba);
+        let (db, qb) = block_parts(bb);
         let mut sumi = 0i32;
-        for (&x, &y) in qa.iter().zip(qb) {
-            sumi += i32::from(x as i8) * i32::from(y as i8);
+        for l in 0..QK8_0 {
+            sumi += i32::from(qa[l] as i8) * i32::from(qb[l] as i8);
         }
         sum += sumi as f32 * (da * db);
     }

@@ -3,8 +3,6 @@
 //! These take already-validated lengths (a [`Matrix`](super::Matrix) checks them once); they
 //! never panic — on a length mismatch the shorter input bounds the work.
 
-use half::f16;
-
 use super::{q8_0, DType};
 
 /// Lanes of independent f32 accumulators in the scalar dot products (lets the compiler keep
@@ -22,7 +20,7 @@ fn f32_at(b: &[u8]) -> f32 {
 #[inline(always)]
 fn f16_at(b: &[u8]) -> f32 {
     match b.first_chunk::<2>() {
-        Some(c) => f16::from_bits(u16::from_le_bytes(*c)).to_f32(),
+        Some(c) => super::f16_to_f32(u16::from_le_bytes(*c)),
         None => 0.0,
     }
 }

@@ -1,0 +1,147 @@
+//! Criterion benches of the core kernels (`src/ops`, `src/quant`) on the host.
+//!
+//! `cargo bench -p picoformer-benches --bench kernels -- --quick`
+//!
+//! Matvec throughput is reported in elements = multiply-accumulates (rows × cols).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use picoformer::ops::{self, RopeStyle, RopeTable};
+use picoformer::quant::{self, DType, Matrix};
+use std::hint::black_box;
+
+struct Rng(u64);
+impl Rng {
+    fn vec(&mut self, n: usize, a: f32) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                ((self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * a
+            })
+            .collect()
+    }
+}
+
+fn store(v: &[f32], dtype: DType) -> Vec<u8> {
+    match dtype {
+        DType::F32 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        DType::F16 => v
+            .iter()
+            .flat_map(|x| half::f16::from_f32(*x).to_bits().to_le_bytes())
+            .collect(),
+        DType::Q8_0 => {
+            let mut q = vec![0u8; quant::q8_0_row_bytes(v.len())];
+            quant::quantize_row_q8_0(v, &mut q).expect("quantise");
+            q
+        }
+    }
+}
+
+fn matvec(c: &mut Criterion) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut g = c.benchmark_group("matvec");
+    for n in [288usize, 768] {
+        let w = rng.vec(n * n, 0.1);
+        let x = rng.vec(n, 1.0);
+        let mut out = vec![0.0f32; n];
+        g.throughput(Throughput::Elements((n * n) as u64));
+        for dtype in [DType::F32, DType::F16, DType::Q8_0] {
+            let bytes = store(&w, dtype);
+            let m = Matrix::new(dtype, n, n, &bytes).expect("matrix");
+            g.bench_with_input(BenchmarkId::new(dtype.name(), n), &n, |b, _| {
+                b.iter(|| ops::matvec(black_box(&mut out), black_box(&m), black_box(&x)))
+            });
+        }
+        let bytes = store(&w, DType::Q8_0);
+        let m = Matrix::new(DType::Q8_0, n, n, &bytes).expect("matrix");
+        let mut scratch = vec![0u8; ops::matvec_q8_scratch_len(n)];
+        g.bench_with_input(BenchmarkId::new("q8_0xq8_0", n), &n, |b, _| {
+            b.iter(|| {
+                ops::matvec_q8(
+                    black_box(&mut out),
+                    black_box(&m),
+                    black_box(&x),
+                    &mut scratch,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+fn norms_and_activations(c: &mut Criterion) {
+    let mut rng = Rng(7);
+    let mut g = c.benchmark_group("vector");
+    for n in [288usize, 768] {
+        let x = rng.vec(n, 2.0);
+        let w = rng.vec(n, 1.0);
+        let mut out = vec![0.0f32; n];
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("rmsnorm", n), &n, |b, _| {
+            b.iter(|| ops::rmsnorm(black_box(&mut out), black_box(&x), &w, 1e-5))
+        });
+    }
+    for n in [256usize, 2048] {
+        let x = rng.vec(n, 8.0);
+        let mut y = x.clone();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("softmax", n), &n, |b, _| {
+            b.iter(|| {
+                y.copy_from_slice(&x);
+                ops::softmax(black_box(&mut y))
+            })
+        });
+    }
+    for n in [768usize, 2048] {
+        let gate = rng.vec(n, 4.0);
+        let up = rng.vec(n, 1.0);
+        let mut out = vec![0.0f32; n];
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("swiglu", n), &n, |b, _| {
+            b.iter(|| ops::swiglu(black_box(&mut out), black_box(&gate), &up))
+        });
+    }
+    g.finish();
+}
+
+fn rope(c: &mut Criterion) {
+    let mut rng = Rng(11);
+    let (hd, heads, max_pos) = (64usize, 12usize, 512usize);
+    let mut table = vec![0.0f32; ops::rope_table_len(hd, max_pos)];
+    ops::rope_table_fill(&mut table, hd, max_pos, 10000.0).expect("table");
+    let t = RopeTable::new(&table, hd, max_pos).expect("table");
+    let x = rng.vec(hd * heads, 1.0);
+    let mut y = x.clone();
+    let mut g = c.benchmark_group("rope_hd64_x12");
+    g.throughput(Throughput::Elements((hd * heads) as u64));
+    for (name, style) in [("neox", RopeStyle::Neox), ("norm", RopeStyle::Norm)] {
+        g.bench_function(BenchmarkId::new("table", name), |b| {
+            b.iter(|| ops::rope(black_box(&mut y), black_box(300), style, &t))
+        });
+        g.bench_function(BenchmarkId::new("direct", name), |b| {
+            b.iter(|| ops::rope_direct(black_box(&mut y), hd, black_box(300), 10000.0, style))
+        });
+    }
+    g.finish();
+}
+
+fn selection(c: &mut Criterion) {
+    let mut rng = Rng(13);
+    let mut g = c.benchmark_group("select");
+    let logits = rng.vec(32000, 10.0);
+    let router = rng.vec(8, 1.0);
+    g.bench_function("argmax_32000", |b| {
+        b.iter(|| ops::argmax(black_box(&logits)))
+    });
+    g.bench_function("topk_40_of_32000", |b| {
+        b.iter(|| ops::topk::<64>(black_box(&logits), 40))
+    });
+    g.bench_function("topk_2_of_8", |b| {
+        b.iter(|| ops::topk::<8>(black_box(&router), 2))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, matvec, norms_and_activations, rope, selection);
+criterion_main!(benches);
