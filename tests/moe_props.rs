@@ -561,3 +561,51 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Random shapes: the batch path in dropless mode (and with a capacity that cannot bind)
+    /// equals the single-token path bit for bit; capacity mode never routes more than it
+    /// selects, and drops nothing when `C ≥ S·h·k`.
+    #[test]
+    fn batch_paths_agree(
+        h in prop::sample::select(vec![1usize, 2, 4]), e in 1usize..12, k in 1usize..4,
+        inner in 1usize..20, glu in any::<bool>(), tokens in 1usize..5, seed in any::<u64>(),
+    ) {
+        let k = k.min(e);
+        let d = 8 * h;
+        let sub = d / h;
+        let mut rng = Rng(seed | 1);
+        let cfg = MoeConfig { glu, ..MoeConfig::new(d, h, e, k, inner).unwrap() };
+        let w = Owned {
+            cfg: MoeConfig { proj: true, bias: true, ..cfg },
+            eye: bytes(&rng.vec(d * d, 0.3)),
+            zero: bytes(&rng.vec(d, 0.3)),
+            router: bytes(&rng.vec(e * sub, 1.0)),
+            gate: glu.then(|| bytes(&rng.vec(e * inner * sub, 0.3))),
+            up: bytes(&rng.vec(e * inner * sub, 0.3)),
+            down: bytes(&rng.vec(e * sub * inner, 0.3)),
+        };
+        let layer = w.layer();
+        let x = rng.vec(tokens * d, 1.0);
+        let mut single = vec![0.0; tokens * d];
+        let mut s1 = vec![0.0; w.cfg.scratch_len()];
+        for (xt, ot) in x.chunks_exact(d).zip(single.chunks_exact_mut(d)) {
+            layer.forward(xt, ot, &mut s1, None).unwrap();
+        }
+        let mut bs = vec![0.0; w.cfg.batch_scratch_len(tokens)];
+        let mut batch = vec![0.0; tokens * d];
+        for dispatch in [Dispatch::Dropless, Dispatch::FixedCapacity(tokens * h * k)] {
+            layer.forward_batch(&x, &mut batch, dispatch, &mut bs, None).unwrap();
+            prop_assert_eq!(&batch, &single);
+        }
+        let mut counts = vec![0u32; e];
+        let mut st = MoeStats::new(&mut counts).unwrap();
+        layer.forward_batch(&x, &mut batch, Dispatch::Capacity, &mut bs, Some(&mut st)).unwrap();
+        prop_assert_eq!(st.routed + st.dropped, (tokens * h * k) as u64);
+        let cap = Dispatch::Capacity.capacity(tokens * h, e, k);
+        prop_assert!(st.routed <= (cap * e) as u64);
+        prop_assert!(st.max_load() as usize <= tokens * h);
+    }
+}
