@@ -90,19 +90,19 @@ impl Header {
             seq_len: pos(6, "seq_len")?,
         };
         ensure!(
-            h.dim % h.n_heads == 0,
+            h.dim.is_multiple_of(h.n_heads),
             "dim {} not divisible by n_heads {}",
             h.dim,
             h.n_heads
         );
         ensure!(
-            h.n_heads % h.n_kv_heads == 0,
+            h.n_heads.is_multiple_of(h.n_kv_heads),
             "n_heads {} not divisible by n_kv_heads {}",
             h.n_heads,
             h.n_kv_heads
         );
         ensure!(
-            (h.dim / h.n_heads) % 2 == 0,
+            (h.dim / h.n_heads).is_multiple_of(2),
             "head size {} must be even (RoPE pairs)",
             h.dim / h.n_heads
         );

@@ -49,7 +49,7 @@ impl OutType {
         match self {
             OutType::F32 => GgmlType::F32,
             OutType::F16 => GgmlType::F16,
-            OutType::Q8_0 if dims[0] % 32 == 0 => GgmlType::Q8_0,
+            OutType::Q8_0 if dims[0].is_multiple_of(32) => GgmlType::Q8_0,
             OutType::Q8_0 => GgmlType::F16,
         }
     }
@@ -67,7 +67,8 @@ pub fn encode(values: &[f32], row_len: usize, ty: GgmlType) -> Result<Vec<u8>> {
             .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
             .collect(),
         GgmlType::Q8_0 => {
-            if row_len == 0 || row_len % 32 != 0 || values.len() % row_len != 0 {
+            if row_len == 0 || !row_len.is_multiple_of(32) || !values.len().is_multiple_of(row_len)
+            {
                 bail!("Q8_0 needs rows of a multiple of 32 values (row {row_len})");
             }
             let row_bytes = picoformer::quant::q8_0_row_bytes(row_len);

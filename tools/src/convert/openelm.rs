@@ -282,8 +282,8 @@ pub fn build<'a>(
         vec![u(d), u(nv)],
         None,
     );
-    for i in 0..l {
-        let (q, kv, ii) = (cfg.q_heads[i], cfg.kv_heads[i], ffn[i]);
+    for (i, &ii) in ffn.iter().enumerate() {
+        let (q, kv) = (cfg.q_heads[i], cfg.kv_heads[i]);
         let p = |s: &str| format!("transformer.layers.{i}.{s}");
         let b = |s: &str| format!("blk.{i}.{s}.weight");
         put(b("attn_norm"), p("attn_norm.weight"), vec![u(d)], None);
