@@ -222,9 +222,12 @@ fn typed_lookups() {
     assert_eq!(f.get_u64("t.u64"), Some((1 << 63) + 5));
     assert_eq!(f.get_u32("t.u64"), None);
     assert_eq!(f.get("t.i64").unwrap().as_i64(), Some(-(1i64 << 62) - 3));
-    assert_eq!(f.get_f32("t.f32"), Some(3.14159));
+    assert_eq!(f.get_f32("t.f32"), Some(f32::from_bits(0x4049_0fd0))); // 3.14159
     assert_eq!(f.get_f32("t.f64"), None, "no silent f64 narrowing");
-    assert_eq!(f.get("t.f64").unwrap().as_f64(), Some(2.718281828459045));
+    assert_eq!(
+        f.get("t.f64").unwrap().as_f64(),
+        Some(f64::from_bits(0x4005_bf0a_8b14_5769)) // 2.718281828459045
+    );
     assert_eq!(f.get_bool("t.bool_true"), Some(true));
     assert_eq!(f.get_bool("t.bool_false"), Some(false));
     assert_eq!(f.get_bool("t.u8"), None);
@@ -354,4 +357,31 @@ fn version_2_has_the_same_layout() {
             Err(picoformer::Error::Unsupported { value, .. }) if value == u64::from(v)
         ));
     }
+}
+
+/// Timing on any file: `GGUF_FILE=path cargo test -p picoformer --test gguf_golden --
+/// --ignored --nocapture parse_timing`.
+#[test]
+#[ignore]
+fn parse_timing() {
+    let path = std::env::var("GGUF_FILE").expect("set GGUF_FILE");
+    let bytes = std::fs::read(&path).unwrap();
+    let t = std::time::Instant::now();
+    let f = File::parse(&bytes).unwrap();
+    let parse = t.elapsed();
+    let t = std::time::Instant::now();
+    let last_key = f.metadata().last().map(|(k, _)| k).unwrap_or("");
+    assert!(f.get(last_key).is_some());
+    let get_last = t.elapsed();
+    let t = std::time::Instant::now();
+    let last = f.tensors().last().map(|t| t.name).unwrap_or("");
+    assert!(f.tensor(last).is_some());
+    let tensor_last = t.elapsed();
+    println!(
+        "{path}: {} bytes, {} keys, {} tensors: parse {parse:?}, get(last key) {get_last:?}, \
+         tensor(last) {tensor_last:?}",
+        bytes.len(),
+        f.metadata_count(),
+        f.tensor_count()
+    );
 }

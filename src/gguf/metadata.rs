@@ -4,6 +4,7 @@
 //! Keys are unique within a file.
 
 use super::cursor::Cursor;
+use super::seen::Seen;
 use super::value::{read_value, Check, Value, ValueType};
 use crate::{Error, Result};
 
@@ -25,15 +26,17 @@ pub(crate) fn read_kv<'a>(cur: &mut Cursor<'a>, check: Check) -> Result<(&'a str
 /// duplicate keys, and a well-formed `general.alignment` (a `u32`, nonzero power of two, as
 /// llama.cpp requires). Returns the end of the section and the alignment.
 ///
-/// Duplicate detection compares each key with all earlier ones (no allocation), so it costs
-/// O(count²) key comparisons plus re-walking earlier values.
+/// Duplicate detection compares a key with all earlier ones (re-walking the earlier values)
+/// only when a small Bloom filter ([`Seen`]) says it may be a repeat: linear in practice,
+/// O(count · bytes) in the worst case.
 pub(crate) fn validate(file: &[u8], start: usize, count: usize) -> Result<(usize, u32)> {
     let mut cur = Cursor::at(file, start);
     let mut alignment = DEFAULT_ALIGNMENT;
+    let mut seen = Seen::new();
     for i in 0..count {
         let key_at = cur.pos();
         let (key, value) = read_kv(&mut cur, Check::Full)?;
-        if MetadataIter::new(file, start, i).any(|(k, _)| k == key) {
+        if seen.insert(key.as_bytes()) && MetadataIter::new(file, start, i).any(|(k, _)| k == key) {
             return Err(Error::Malformed {
                 what: "duplicate metadata key",
                 offset: key_at,

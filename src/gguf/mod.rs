@@ -84,6 +84,7 @@ mod file;
 mod ggml_type;
 mod header;
 mod metadata;
+mod seen;
 mod tensor;
 mod value;
 
