@@ -106,7 +106,12 @@ fn append_and_read_back_ragged_f32_exact() {
     for pos in 0..3u32 {
         for (l, &kvh) in RAGGED.kv_heads.iter().enumerate() {
             cache
-                .append(l, pos, &row(l, pos, kvh, hd, 0.0), &row(l, pos, kvh, hd, 0.5))
+                .append(
+                    l,
+                    pos,
+                    &row(l, pos, kvh, hd, 0.0),
+                    &row(l, pos, kvh, hd, 0.5),
+                )
                 .unwrap();
         }
     }
@@ -202,7 +207,12 @@ fn f16_rounds_to_nearest() {
     let k = [0.1f32, -3.3, 65504.0];
     cache.append(0, 0, &k, &k).unwrap();
     let mut out = [0.0; 3];
-    cache.layer(0).unwrap().head(0).unwrap().k_row_into(0, &mut out);
+    cache
+        .layer(0)
+        .unwrap()
+        .head(0)
+        .unwrap()
+        .k_row_into(0, &mut out);
     for (a, b) in out.iter().zip(&k) {
         assert_eq!(*a, half::f16::from_f32(*b).to_f32());
     }
@@ -222,7 +232,9 @@ fn plain_ring_overwrites_oldest() {
     let mut mem = vec![0u32; cfg.words()];
     let mut cache = KvCache::new(cfg, &mut mem).unwrap();
     for p in 0..10u32 {
-        cache.append(0, p, &[p as f32, 0.0], &[0.0, p as f32]).unwrap();
+        cache
+            .append(0, p, &[p as f32, 0.0], &[0.0, p as f32])
+            .unwrap();
         let view = cache.layer(0).unwrap();
         let head = view.head(0).unwrap();
         let mut pos: Vec<u32> = head.positions().to_vec();
@@ -238,4 +250,59 @@ fn plain_ring_overwrites_oldest() {
     cache.reset();
     assert!(cache.is_empty(0));
     assert_eq!(cache.stats(0).seen, 0);
+}
+
+#[test]
+fn q8_rows_per_row_scale() {
+    let cfg = KvConfig {
+        q_heads: &[2],
+        kv_heads: &[2],
+        head_dim: 7,
+        capacity: 3,
+        storage: KvStorage::Q8,
+        snapkv: None,
+        chunk: 1,
+    };
+    assert_eq!(cfg.lane_words(), 3 * (1 + 2 * 3));
+    let mut mem = vec![0u32; cfg.words()];
+    let mut cache = KvCache::new(cfg, &mut mem).unwrap();
+    let rows: Vec<Vec<f32>> = vec![
+        (0..14).map(|i| (i as f32 * 0.37).sin() * 3.0).collect(),
+        vec![0.0; 14],
+        (0..14)
+            .map(|i| if i == 3 { -1000.0 } else { i as f32 * 1e-3 })
+            .collect(),
+    ];
+    for (p, r) in rows.iter().enumerate() {
+        let v: Vec<f32> = r.iter().map(|x| -x).collect();
+        cache.append(0, p as u32, r, &v).unwrap();
+    }
+    let view = cache.layer(0).unwrap();
+    let q: Vec<f32> = (0..7).map(|i| 0.5 - i as f32 * 0.1).collect();
+    for h in 0..2 {
+        let head = view.head(h).unwrap();
+        for (p, r) in rows.iter().enumerate() {
+            let src = &r[h * 7..(h + 1) * 7];
+            let amax = src.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = amax / 127.0;
+            let mut k = [0.0f32; 7];
+            head.k_row_into(p, &mut k);
+            for (a, b) in k.iter().zip(src) {
+                assert!((a - b).abs() <= scale * 0.5 * (1.0 + 1e-5), "{a} vs {b}");
+            }
+            // The extreme element is exact (±127 · s).
+            if amax > 0.0 {
+                let i = src.iter().position(|x| x.abs() == amax).unwrap();
+                assert!((k[i] - src[i]).abs() <= amax * 1e-6);
+            }
+            // k_dot is the dot product with the dequantised row.
+            let want: f32 = k.iter().zip(&q).map(|(a, b)| a * b).sum();
+            assert!((head.k_dot(p, &q) - want).abs() <= 1e-4 * (1.0 + want.abs()));
+            let mut v = [0.0f32; 7];
+            head.v_row_into(p, &mut v);
+            for (a, b) in v.iter().zip(&k) {
+                assert_eq!(*a, -*b);
+            }
+        }
+    }
 }

@@ -145,16 +145,25 @@ fn quality_vs_full_cache() {
     eprintln!("L = {PROMPT} prompt + {CONT} continuation tokens, full cache {full_bytes} B");
     eprintln!("| C | policy | KV bytes | top-1 agreement | mean KL(full‖ring) |");
     eprintln!("|---|---|---|---|---|");
+    let storage = |storage| KvOptions {
+        storage,
+        ..KvOptions::DEFAULT
+    };
+    let mut variants = vec![
+        (CTX, "full F16", storage(KvStorage::F16)),
+        (CTX, "full Q8", storage(KvStorage::Q8)),
+    ];
     for c in [PROMPT / 2, PROMPT / 4, PROMPT / 8] {
         let plain = KvOptions {
             capacity: c,
             ..KvOptions::DEFAULT
         };
-        for (name, kv) in [
-            ("SnapKV repeat", snap(c, Gqa::Repeat)),
-            ("SnapKV group", snap(c, Gqa::Group)),
-            ("plain ring", plain),
-        ] {
+        variants.push((c, "SnapKV repeat", snap(c, Gqa::Repeat)));
+        variants.push((c, "SnapKV group", snap(c, Gqa::Group)));
+        variants.push((c, "plain ring", plain));
+    }
+    {
+        for (c, name, kv) in variants {
             let (ring, bytes, _) = run(&model, &seq, kv);
             let (mut agree, mut kl) = (0usize, 0f64);
             for r in rows.clone() {
@@ -173,7 +182,7 @@ fn quality_vs_full_cache() {
             let n = rows.len();
             let kl = kl / n as f64;
             eprintln!(
-                "| {c} | {name} | {bytes} | {:.3} | {kl:.4} |",
+                "| {c} | {name} | {bytes} | {:.3} | {kl:.2e} |",
                 agree as f64 / n as f64
             );
             assert!(kl.is_finite() && kl >= -1e-9);

@@ -84,7 +84,7 @@ proptest! {
     #[test]
     fn streaming_never_exceeds_capacity(
         d in 1usize..5, w in 1usize..5, extra in 1usize..12, chunk_sel in 0usize..100,
-        ks_half in 0usize..3, avg: bool, repeat: bool, f16: bool, seed in 1u64..u64::MAX,
+        ks_half in 0usize..3, avg: bool, repeat: bool, storage_sel in 0usize..3, seed in 1u64..u64::MAX,
     ) {
         let c = w + extra;
         let chunk = 1 + chunk_sel % (c - w);
@@ -93,7 +93,7 @@ proptest! {
             kv_heads: &[2, 1],
             head_dim: d,
             capacity: c,
-            storage: if f16 { KvStorage::F16 } else { KvStorage::F32 },
+            storage: [KvStorage::F32, KvStorage::F16, KvStorage::Q8][storage_sel],
             snapkv: Some(SnapKv { window: w, kernel: 2 * ks_half + 1, pool: pool_of(avg), gqa: gqa_of(repeat) }),
             chunk,
         };
@@ -327,6 +327,8 @@ fn needle_output_survives_reference_compression() {
     let v: Vec<f32> = n.vals.concat();
     let qw: Vec<f32> = (0..w).flat_map(|_| needle_query(&n, &mut rng)).collect();
     let lp = len - w;
+    let mut votes = vec![0.0; lp];
+    let mut kept = [0u32; 12];
     let sel = cache
         .load_prompt(
             0,
@@ -337,13 +339,16 @@ fn needle_output_survives_reference_compression() {
             Buffers {
                 logits: &mut vec![0.0; len],
                 idx: &mut vec![0; lp],
-                votes: &mut vec![0.0; lp],
+                votes: &mut votes,
                 pooled: &mut vec![0.0; lp],
-                kept: &mut [0; 12],
+                kept: &mut kept,
             },
         )
         .unwrap();
     assert!(sel.compressed);
+    let mass = kv::retained_mass(&votes, &kept, w);
+    assert!(mass > 0.999_99 && mass <= 1.0 + 1e-6, "{mass}");
+    assert!((kv::retained_mass(&votes, &[], w) - mass).abs() > 0.5);
     let view = cache.layer(0).unwrap();
     let head = view.head(0).unwrap();
     assert_eq!(head.len(), 16);

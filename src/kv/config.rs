@@ -11,6 +11,10 @@ pub enum KvStorage {
     F32,
     /// IEEE binary16 (round to nearest even), two elements per 32-bit word.
     F16,
+    /// Symmetric 8-bit rows with one f32 scale per row (per token and head):
+    /// `s = max|x| / 127`, `q = round(x / s)` (half away from zero), `x̂ = s · q`; one scale
+    /// word then four `i8` per word. Error per element ≤ `s / 2`.
+    Q8,
 }
 
 impl KvStorage {
@@ -19,6 +23,7 @@ impl KvStorage {
         match self {
             KvStorage::F32 => head_dim,
             KvStorage::F16 => head_dim.div_ceil(2),
+            KvStorage::Q8 => 1 + head_dim.div_ceil(4),
         }
     }
 }

@@ -47,11 +47,14 @@
 //! rule: pooled score descending, then position ascending), `L < C` → no compression.
 //!
 //! # `pico snapkv` (stable interface)
-//! `pico snapkv --input case.json` reads
+//! `pico snapkv --input case.json` (`-` = stdin) reads
 //! `{"q":[H][L][D], "k":[Hkv][L][D], "window":w, "capacity":C, "kernel":ks,
 //! "pool":"avg"|"max", "gqa":"repeat"|"group"}` (keys RoPE-rotated; only the last `w` rows of
 //! `q` are used) and prints `{"kept":[[sorted kept prefix positions] per selecting head],
-//! "votes":[[...] per head], "pooled":[[...] per head]}` computed by [`select`].
+//! "votes":[[...] per head], "pooled":[[...] per head], "compressed":bool,
+//! "retained_mass":[...]}` computed by [`select`] and [`retained_mass`]. Selecting heads are
+//! the `H` query heads (`repeat`) or the `Hkv` KV heads (`group`); the window `L−w..L` is kept
+//! on top of `kept`.
 //!
 //! # Example
 //! ```
@@ -87,6 +90,6 @@ mod vote;
 
 pub use cache::KvCache;
 pub use config::{Gqa, KvConfig, KvStorage, Pool, SnapKv};
-pub use reference::{select, Buffers, Selection, Shape};
+pub use reference::{retained_mass, select, Buffers, Selection, Shape};
 pub use stats::LayerStats;
 pub use view::{HeadView, LayerView};

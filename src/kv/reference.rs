@@ -212,3 +212,19 @@ pub fn select(
         compressed: len >= capacity,
     })
 }
+
+/// Attention mass of the observation window retained by a selection (issue 5 item 5, host
+/// statistics): `1 − Σ_{j dropped} votes[j] / n_queries`, where `votes` are one head's votes
+/// from [`select`] (`L_p` values), `kept` its kept prefix positions and `n_queries` the number
+/// of softmax rows summed into the votes (`w`, or `w · H/Hkv` under [`Gqa::Group`]). Each row
+/// sums to 1 over all keys it sees and the window rows are always kept, so this is the mean,
+/// over the window queries, of the probability mass on rows the cache keeps. Positions in
+/// `kept` that are out of range are ignored.
+pub fn retained_mass(votes: &[f32], kept: &[u32], n_queries: usize) -> f32 {
+    if n_queries == 0 {
+        return 1.0;
+    }
+    let total: f32 = votes.iter().sum();
+    let kept_sum: f32 = kept.iter().filter_map(|&j| votes.get(j as usize)).sum();
+    1.0 - (total - kept_sum) / n_queries as f32
+}

@@ -25,7 +25,45 @@ pub(crate) fn write(storage: KvStorage, dst: &mut [u32], src: &[f32]) {
                     | (u32::from(f16::from_f32(hi).to_bits()) << 16);
             }
         }
+        KvStorage::Q8 => {
+            let Some((scale_word, packed)) = dst.split_first_mut() else {
+                return;
+            };
+            let amax = src.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = amax / 127.0;
+            let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+            *scale_word = scale.to_bits();
+            let mut quads = src.chunks(4);
+            for d in packed.iter_mut() {
+                let mut word = 0u32;
+                if let Some(quad) = quads.next() {
+                    for (i, x) in quad.iter().enumerate() {
+                        word |= u32::from(quantise(*x, inv) as u8) << (8 * i);
+                    }
+                }
+                *d = word;
+            }
+        }
     }
+}
+
+/// `round(x · inv)` half away from zero, clamped to ±127 (NaN → 0; `as` saturates).
+#[inline]
+fn quantise(x: f32, inv: f32) -> i8 {
+    let r = x * inv;
+    let r = if r >= 0.0 { r + 0.5 } else { r - 0.5 };
+    (r as i32).clamp(-127, 127) as i8
+}
+
+/// The four `i8` of a packed Q8 word as f32.
+#[inline]
+fn quad(word: u32) -> [f32; 4] {
+    [
+        f32::from(word as u8 as i8),
+        f32::from((word >> 8) as u8 as i8),
+        f32::from((word >> 16) as u8 as i8),
+        f32::from((word >> 24) as u8 as i8),
+    ]
 }
 
 #[inline]
@@ -57,6 +95,18 @@ pub(crate) fn dot<Q: Cell>(storage: KvStorage, row: &[u32], q: &[Q]) -> f32 {
             }
             acc
         }
+        KvStorage::Q8 => {
+            let Some((scale, packed)) = row.split_first() else {
+                return 0.0;
+            };
+            let mut acc = 0.0f32;
+            for (w, qs) in packed.iter().zip(q.chunks(4)) {
+                for (a, b) in quad(*w).iter().zip(qs) {
+                    acc += a * b.get();
+                }
+            }
+            f32::from_bits(*scale) * acc
+        }
     }
 }
 
@@ -80,6 +130,17 @@ pub(crate) fn axpy(storage: KvStorage, row: &[u32], weight: f32, out: &mut [f32]
                     }
                     Some([a]) => *a += weight * lo,
                     _ => break,
+                }
+            }
+        }
+        KvStorage::Q8 => {
+            let Some((scale, packed)) = row.split_first() else {
+                return;
+            };
+            let ws = weight * f32::from_bits(*scale);
+            for (w, os) in packed.iter().zip(out.chunks_mut(4)) {
+                for (a, o) in quad(*w).iter().zip(os) {
+                    *o += ws * a;
                 }
             }
         }

@@ -6,7 +6,9 @@
 //!   "pool":"avg"|"max", "gqa":"repeat"|"group"}` — only the last `w` rows of `q` are used.
 //!
 //! Output (stdout, one JSON object): `{"kept":[[sorted kept prefix positions] per selecting
-//! head], "votes":[[L−w] per head], "pooled":[[L−w] per head], "compressed":bool}`. Selecting
+//! head], "votes":[[L−w] per head], "pooled":[[L−w] per head], "compressed":bool,
+//! "retained_mass":[per head]}` (`retained_mass`: mean window-query attention mass on the rows
+//! kept, prefix and window, see `picoformer::kv::retained_mass`). Selecting
 //! heads are the H query heads under `repeat` (the reference) and the Hkv KV heads under
 //! `group` (deviation: votes summed over each group). The window positions `L−w..L` are always
 //! kept on top of `kept`; `L < C` keeps everything (`compressed: false`).
@@ -42,6 +44,7 @@ pub struct Output {
     votes: Vec<Vec<f32>>,
     pooled: Vec<Vec<f32>>,
     compressed: bool,
+    retained_mass: Vec<f32>,
 }
 
 /// Flattens `[a][b][c]` after checking it is rectangular; returns `(a, b, c, flat)`.
@@ -137,6 +140,16 @@ pub fn compute(case: &Case) -> anyhow::Result<Output> {
         votes: rows(&votes, lp),
         pooled: rows(&pooled, lp),
         compressed: sel.compressed,
+        retained_mass: (0..heads)
+            .map(|i| {
+                let n = if gqa == Gqa::Group {
+                    w * (h / hkv.max(1))
+                } else {
+                    w
+                };
+                kv::retained_mass(&votes[i * lp..(i + 1) * lp], &kept[i * kn..(i + 1) * kn], n)
+            })
+            .collect(),
     })
 }
 
@@ -180,6 +193,9 @@ mod tests {
         let out = compute(&case).unwrap();
         assert!(out.compressed);
         assert_eq!(out.kept, want.kept);
+        for m in &out.retained_mass {
+            assert!((0.0..=1.0 + 1e-6).contains(m), "{m}");
+        }
         for (got, want) in [(&out.votes, &want.votes), (&out.pooled, &want.pooled)] {
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(want) {
