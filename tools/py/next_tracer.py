@@ -184,7 +184,6 @@ def run_traced(tracer, fn):
 
 def mode_trace(req, silent_out):
     tracer = Tracer(req.get("knobs", {}))
-    with_stdout(silent_out, lambda: None)
     ns = with_stdout(silent_out, lambda: exec_program(req["code"], "__program__"))
     call = req["call"]
     try:

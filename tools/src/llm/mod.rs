@@ -6,6 +6,7 @@
 //! - [`pool`]: bounded-concurrency map over work items (std threads) with a progress bar.
 //! - [`http_server`]: a minimal HTTP/1.1 server (std `TcpListener`), used by `pico serve` and by
 //!   the tests' mock endpoint.
+//! - [`chat_template`]: messages → prompt for `pico serve`.
 //! - [`cli`]: the clap arguments shared by `pico dup` and `pico next`.
 //!
 //! Written as a library inside the binary: the integration tests include these sources with
@@ -13,6 +14,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cache;
+pub mod chat_template;
 pub mod cli;
 pub mod client;
 pub mod http_server;

@@ -18,6 +18,7 @@ mod mock;
 mod next_passk;
 mod next_repair;
 mod next_trace;
+mod serve_e2e;
 
 /// `tools/` (the crate root).
 pub fn crate_dir() -> std::path::PathBuf {
