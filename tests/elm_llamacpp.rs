@@ -112,28 +112,38 @@ fn check(name: &str, tol_llamacpp: f64, tol_numpy: f64) -> (f64, f64) {
         e_np <= tol_numpy,
         "{name}: vs NumPy {e_np:e} > {tol_numpy:e}"
     );
-    assert_eq!(
-        greedy(&model, &g.prompt, g.greedy.len()),
-        g.greedy,
-        "{name}: greedy continuation"
-    );
+    if !cfg!(feature = "fast-math") {
+        assert_eq!(
+            greedy(&model, &g.prompt, g.greedy.len()),
+            g.greedy,
+            "{name}: greedy continuation"
+        );
+    }
     (e_cpp, e_np)
 }
 
-// Under `fast-math` the micromath exp/sin/cos approximations dominate; the tolerances below
-// are for the default libm build.
-#[cfg(not(feature = "fast-math"))]
+/// Tolerance `exact` of the default build; under `fast-math` the micromath approximations (sin/cos about 1e-3
+/// absolute, which perturbs every RoPE rotation) dominate: measured 6.8e-4 (openelm_f32) and
+/// 6.6e-2 (llama_f32, hd 8) relative, so the bound is 0.1. The greedy continuation is then not compared.
+fn tol(exact: f64) -> f64 {
+    if cfg!(feature = "fast-math") {
+        0.1
+    } else {
+        exact
+    }
+}
+
 mod exact {
     use super::*;
 
     #[test]
     fn openelm_f32_matches_llamacpp() {
-        check("openelm_f32", 1e-4, 1e-5);
+        check("openelm_f32", tol(1e-4), tol(1e-5));
     }
 
     #[test]
     fn llama_f32_matches_llamacpp() {
-        check("llama_f32", 1e-4, 1e-5);
+        check("llama_f32", tol(1e-4), tol(1e-5));
     }
 
     /// Q8_0: ours multiplies f32 activations by the stored Q8_0 weights (as the NumPy oracle,
@@ -141,7 +151,7 @@ mod exact {
     /// looser bound against it (NumPy vs llama.cpp differ by 1.4e-2 themselves).
     #[test]
     fn openelm_q8_0_matches_llamacpp() {
-        check("openelm_q8_0", 3e-2, 1e-5);
+        check("openelm_q8_0", tol(3e-2), tol(1e-5));
     }
 
     /// Incremental decoding (one token at a time with the KV cache) equals the NumPy
@@ -153,7 +163,7 @@ mod exact {
         let seq: Vec<u32> = g.prompt.iter().chain(&g.greedy).copied().collect();
         let v = model.config().vocab_size;
         let full = all_logits(&model, &seq, KvOptions::DEFAULT);
-        assert!(rel_err(&full, &g.numpy) <= 1e-5);
+        assert!(rel_err(&full, &g.numpy) <= tol(1e-5));
         // chunked prefills give the same last-position logits, bit for bit
         let plan = Plan::new(model.config(), 128).unwrap();
         let mut scratch = vec![0f32; plan.scratch_floats()];
@@ -185,8 +195,10 @@ mod exact {
         let ours = all_logits(&model, &seq, KvOptions::DEFAULT);
         let e = rel_err(&ours, &g.numpy);
         println!("openelm_moe_f32: rel err vs NumPy f64 {e:.3e}");
-        assert!(e <= 1e-5, "{e}");
-        assert_eq!(greedy(&model, &g.prompt, g.greedy.len()), g.greedy);
+        assert!(e <= tol(1e-5), "{e}");
+        if !cfg!(feature = "fast-math") {
+            assert_eq!(greedy(&model, &g.prompt, g.greedy.len()), g.greedy);
+        }
 
         // statistics: one counter set per MoE layer, h·k selections per token
         let plan = Plan::new(c, 32).unwrap();
@@ -223,6 +235,6 @@ mod exact {
         );
         let e = rel_err(&f16, &g.numpy);
         println!("F16 KV cache: rel err vs NumPy {e:.3e}");
-        assert!(e < 2e-3, "{e}");
+        assert!(e < tol(2e-3), "{e}");
     }
 }
