@@ -34,8 +34,8 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    /// Maps the GGUF `token_type` value; anything unknown (0 = undefined) is `Normal`, as
-    /// llama.cpp's attribute mapping treats it.
+    /// Maps the GGUF `token_type` value; 0 (undefined) and unknown values are `Normal`
+    /// (llama.cpp would print nothing for an undefined token; converters never write 0).
     pub const fn from_gguf(v: i32) -> TokenKind {
         match v {
             2 => TokenKind::Unknown,
