@@ -150,3 +150,39 @@ pub fn run(a: ScheduleArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(schedule: Kind, steps: usize) -> ScheduleArgs {
+        ScheduleArgs {
+            model: ModelArg::Sd15,
+            steps,
+            denoise: 1.0,
+            convention: ConventionArg::Comfy,
+            schedule,
+            sigma_min: None,
+            sigma_max: None,
+            rho: 7.0,
+            json: true,
+        }
+    }
+
+    /// The stable JSON interface: f32 values, shortest round-trip decimals.
+    #[test]
+    fn json_interface() {
+        let s = compute(&args(Kind::Ays, 10)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            "[14.614641,6.474576,3.8636746,2.6946151,1.8841921,1.3943805,0.9642584,\
+             0.6523686,0.39774564,0.15152326,0.0]"
+        );
+        let s = compute(&args(Kind::Edm, 5)).unwrap();
+        assert_eq!(s.len(), 6);
+        assert!(compute(&args(Kind::Ays, 0)).is_err());
+        let mut a = args(Kind::TimeUniform, 5);
+        a.model = ModelArg::Svd;
+        assert!(compute(&a).is_err());
+    }
+}
