@@ -1,6 +1,6 @@
 //! Memory planning: the exact scratch and KV-cache sizes of a model at a context length.
 //!
-//! A [`Plan`] is computed from a [`Config`](crate::elm::Config) alone, in a `const` if need be,
+//! A [`Plan`] is computed from a [`Config`] alone, in a `const` if need be,
 //! so firmware declares its buffers statically:
 //!
 //! ```
