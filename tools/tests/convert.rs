@@ -303,3 +303,68 @@ fn openelm_without_tokenizer_and_bad_config() {
         "{err}"
     );
 }
+
+/// Half-precision checkpoints (BF16 and F16 safetensors, as some HF uploads are) convert to
+/// F32 exactly (widening is exact): made here from the F32 fixture by rounding every tensor.
+#[test]
+fn openelm_half_precision_sources() {
+    use safetensors::{serialize, Dtype, SafeTensors};
+    let dir = golden("convert/openelm");
+    let src = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let st = SafeTensors::deserialize(&src).unwrap();
+    let rb = std::fs::read(golden("convert/openelm/ref_f32.gguf")).unwrap();
+    let reference = File::parse(&rb).unwrap();
+    for (dtype, round) in [
+        (
+            Dtype::BF16,
+            (|x: f32| half::bf16::from_f32(x).to_bits()) as fn(f32) -> u16,
+        ),
+        (Dtype::F16, |x: f32| half::f16::from_f32(x).to_bits()),
+    ] {
+        let mut tensors = Vec::new();
+        for (name, view) in st.tensors() {
+            let data: Vec<u8> = view
+                .data()
+                .chunks_exact(4)
+                .flat_map(|c| round(f32::from_le_bytes(c.try_into().unwrap())).to_le_bytes())
+                .collect();
+            tensors.push((name, view.shape().to_vec(), data));
+        }
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+            .iter()
+            .map(|(n, s, d)| {
+                (
+                    n.clone(),
+                    safetensors::tensor::TensorView::new(dtype, s.clone(), d).unwrap(),
+                )
+            })
+            .collect();
+        let bytes = serialize(views, &None).unwrap();
+        let out_dir = tmp(&format!("oe_{dtype:?}"));
+        std::fs::create_dir_all(&out_dir).unwrap();
+        std::fs::copy(dir.join("config.json"), out_dir.join("config.json")).unwrap();
+        std::fs::write(out_dir.join("model.safetensors"), bytes).unwrap();
+        let out = tmp(&format!("oe_{dtype:?}.gguf"));
+        let conv = convert(&[
+            "convert",
+            "openelm",
+            out_dir.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let got = File::parse(&conv).unwrap();
+        let widen = |b: u16| match dtype {
+            Dtype::BF16 => half::bf16::from_bits(b).to_f32(),
+            _ => half::f16::from_bits(b).to_f32(),
+        };
+        for r in reference.tensors() {
+            let g = got.tensor(r.name).unwrap();
+            let want: Vec<u8> = r
+                .data
+                .chunks_exact(4)
+                .flat_map(|c| widen(round(f32::from_le_bytes(c.try_into().unwrap()))).to_le_bytes())
+                .collect();
+            assert!(g.data == want.as_slice(), "{dtype:?}: {}", r.name);
+        }
+    }
+}
