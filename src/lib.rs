@@ -7,6 +7,8 @@
 //! - [`quant`]: F32 / F16 / Q8_0 weight views (ggml layouts) and their dot products.
 //! - [`ops`]: slice kernels (matvec, RMSNorm, softmax, RoPE, SwiGLU, top-k, argmax).
 //! - [`elm`]: OpenELM layer-scaled transformer (and uniform Llama models).
+//! - [`tokenizer`]: SentencePiece-BPE (llama.cpp `llama` vocab) and byte tokenizers from GGUF
+//!   metadata, no heap.
 //! - [`moe`]: multi-head mixture-of-experts (MH-MoE) feed-forward layers.
 //! - [`kv`]: fixed-capacity KV ring cache with SnapKV compression.
 //! - [`ays`]: Align Your Steps schedules and σ-space diffusion samplers.
