@@ -89,8 +89,8 @@ fn math_error_table() {
             range: "[-pi, pi]",
             f: math::sin,
             reference: libm::sin,
-            lo: -3.14159,
-            hi: 3.14159,
+            lo: -std::f64::consts::PI,
+            hi: std::f64::consts::PI,
             absolute: true,
             bound: (1.2e-7, 1.5e-3),
         },
@@ -99,8 +99,8 @@ fn math_error_table() {
             range: "[-pi, pi]",
             f: math::cos,
             reference: libm::cos,
-            lo: -3.14159,
-            hi: 3.14159,
+            lo: -std::f64::consts::PI,
+            hi: std::f64::consts::PI,
             absolute: true,
             bound: (1.2e-7, 1.5e-3),
         },
@@ -181,7 +181,7 @@ fn math_error_table() {
             at,
             bound
         );
-        if !(worst <= bound) {
+        if worst.is_nan() || worst > bound {
             violations.push((r.name, r.range, worst, bound));
         }
     }

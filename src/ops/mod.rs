@@ -3,15 +3,15 @@
 //! | kernel | module | NaN / ±inf in the input |
 //! |---|---|---|
 //! | [`matvec`] (F32 / F16 / Q8_0 weights) | `matvec` | propagate (IEEE arithmetic) |
-//! | [`matvec_q8`] / [`matvec_q8_pre`] (Q8_0 × Q8_0) | `matvec` | [`Error::NonFinite`](crate::Error::NonFinite) (from the quantiser) |
-//! | [`rmsnorm`], [`rmsnorm_inplace`] | `rmsnorm` | [`Error::NonFinite`](crate::Error::NonFinite) |
+//! | [`matvec_q8`] / [`matvec_q8_pre`] (Q8_0 × Q8_0) | `matvec` | [`Error::NonFinite`] (from the quantiser) |
+//! | [`rmsnorm`], [`rmsnorm_inplace`] | `rmsnorm` | [`Error::NonFinite`] |
 //! | [`softmax`] | `softmax` | NaN or `+inf` → error; `-inf` → probability 0 (masking) |
 //! | [`rope`], [`rope_direct`] | `rope` | propagate |
 //! | [`silu`], [`swiglu`] | `activation` | propagate (as PyTorch) |
 //! | [`topk`], [`topk_into`], [`argmax`] | `topk` | NaN → error; ±inf are ordinary values |
 //! | [`dot`], [`axpy`] | `vector` | propagate |
 //!
-//! Wrong lengths are always [`Error::Shape`](crate::Error::Shape). No kernel here needs
+//! Wrong lengths are always [`Error::Shape`]. No kernel here needs
 //! scratch memory except [`matvec_q8`], whose scratch size is [`matvec_q8_scratch_len`].
 
 mod activation;
