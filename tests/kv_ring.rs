@@ -26,6 +26,7 @@ fn words_is_const_and_matches_layout() {
     let lane = 5 * (1 + 2 * 6);
     assert_eq!(RAGGED.words(), 4 * 8 + (3 + 3 + 4 + 5) * lane);
     assert_eq!(RAGGED.bytes(), 4 * RAGGED.words());
+    assert_eq!(RAGGED.full_f32_bytes(10), (3 + 3 + 4 + 5) * 10 * 6 * 8);
     let f16 = KvConfig {
         storage: KvStorage::F16,
         head_dim: 5,
