@@ -11,7 +11,7 @@ use crate::model_util::{describe_plan, human_bytes, Mapped};
 use anyhow::{bail, Context, Result};
 use picoformer::elm::{Model, Session};
 use picoformer::gguf::File;
-use picoformer::kv::KvStorage;
+use picoformer::kv::{Gqa, KvStorage, Pool, SnapKv};
 use picoformer::moe::MoeStats;
 use picoformer::plan::{KvOptions, Plan};
 use picoformer::sample::{self, Rng, Sampler};
@@ -55,6 +55,22 @@ pub struct Args {
     /// Store K/V rows as F16.
     #[arg(long)]
     kv_f16: bool,
+    /// SnapKV observation window `w`: when a layer's ring (--kv-capacity) is full, keep the
+    /// rows the last `w` queries vote for instead of overwriting the oldest.
+    #[arg(long, requires = "kv_capacity")]
+    snapkv_window: Option<usize>,
+    /// SnapKV pooling kernel (odd).
+    #[arg(long, default_value_t = 5)]
+    snapkv_kernel: usize,
+    /// SnapKV pooling: avg or max.
+    #[arg(long, default_value = "avg")]
+    snapkv_pool: String,
+    /// SnapKV GQA mode: group (per KV head, votes summed) or repeat (per query head).
+    #[arg(long, default_value = "group")]
+    snapkv_gqa: String,
+    /// Rows one SnapKV compression frees (default: a quarter of capacity − window).
+    #[arg(long)]
+    snapkv_chunk: Option<usize>,
 }
 
 /// Runs `pico run`.
@@ -101,14 +117,38 @@ pub fn run(args: Args) -> Result<()> {
     };
     let want = prompt.len() + gen;
     let ctx = args.ctx.unwrap_or(want);
+    let capacity = args.kv_capacity.unwrap_or(0);
+    let snapkv = match args.snapkv_window {
+        None => None,
+        Some(window) => Some(SnapKv {
+            window,
+            kernel: args.snapkv_kernel,
+            pool: match args.snapkv_pool.as_str() {
+                "avg" => Pool::Avg,
+                "max" => Pool::Max,
+                other => bail!("--snapkv-pool must be avg or max, not {other}"),
+            },
+            gqa: match args.snapkv_gqa.as_str() {
+                "group" => Gqa::Group,
+                "repeat" => Gqa::Repeat,
+                other => bail!("--snapkv-gqa must be group or repeat, not {other}"),
+            },
+        }),
+    };
+    let chunk = match (args.snapkv_chunk, args.snapkv_window) {
+        (Some(c), _) => c,
+        (None, Some(w)) => (capacity.saturating_sub(w) / 4).max(1),
+        (None, None) => 1,
+    };
     let kv = KvOptions {
-        capacity: args.kv_capacity.unwrap_or(0),
+        capacity,
         storage: if args.kv_f16 {
             KvStorage::F16
         } else {
             KvStorage::F32
         },
-        ..KvOptions::DEFAULT
+        snapkv,
+        chunk,
     };
     let plan = Plan::with_kv(&cfg, ctx, kv)?;
     let mut scratch = vec![0f32; plan.scratch_floats()];
@@ -198,6 +238,21 @@ pub fn run(args: Args) -> Result<()> {
         human_bytes(map.bytes().len())
     );
     eprintln!("{}", describe_plan(&plan));
+    let full = plan.kv_config().full_f32_bytes(session.pos());
+    let (mut kept, mut evicted, mut comps) = (0, 0, 0);
+    for l in 0..cfg.n_layers() {
+        let st = session.kv().stats(l);
+        kept += st.kept;
+        evicted += st.evicted;
+        comps += st.compressions;
+    }
+    eprintln!(
+        "KV rows kept {kept}, evicted {evicted}, SnapKV compressions {comps} (summed over layers); \
+         a full F32 cache of {} tokens takes {} vs {} planned",
+        session.pos(),
+        human_bytes(full),
+        human_bytes(plan.kv_bytes())
+    );
     if let Some(st) = session.moe_stats() {
         for (i, s) in st.iter().enumerate() {
             eprintln!(
