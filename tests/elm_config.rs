@@ -175,3 +175,17 @@ fn invalid_configs_are_errors() {
     s.layers = MAX_LAYERS + 1;
     assert!(Config::openelm(&s).is_err());
 }
+
+/// Spec §8 check 4: 270M tensor shapes of §6 (PyTorch `[out, in]`).
+#[test]
+fn check4_openelm_270m_shapes() {
+    let c = Preset::OpenElm270M.config().unwrap();
+    let qkv_rows = |i: usize| {
+        let l = c.layer(i).unwrap();
+        (l.q_heads + 2 * l.kv_heads) * c.head_dim
+    };
+    assert_eq!([qkv_rows(0), qkv_rows(5), qkv_rows(15)], [1152, 1536, 1920]);
+    let proj1_rows = |i: usize| 2 * c.layer(i).unwrap().ffn_dim;
+    assert_eq!([proj1_rows(0), proj1_rows(15)], [1536, 10240]);
+    assert_eq!(c.layer(15).unwrap().q_heads * c.head_dim, 1280); // out_proj [1280, 1280]
+}

@@ -30,4 +30,4 @@ mod session;
 pub use config::{Arch, Config, LayerShape, Preset, RopeStyle, Scaling, MAX_LAYERS};
 pub use model::{Block, Ffn, Model, Qkv};
 pub use scaling::{linspace_x100, make_divisible_x100};
-pub use session::Session;
+pub use session::{attend, Session};

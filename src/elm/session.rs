@@ -335,9 +335,15 @@ impl<'w, 'm> Session<'w, 'm> {
     }
 }
 
-/// `out_h = Σ_r softmax_r(q_h · k_r · scale) · v_r` for every query head `h`, reading the KV
-/// lane of head `h` ([`LayerView::lane_for_query`]: `h / g`). Rows may be in any order.
-fn attend(
+/// Attention of one token over the cached rows of a layer (spec §5 "Attention" steps 5–6):
+/// `out_h = Σ_r softmax_r(q_h · k_r · scale) · v_r` for every query head `h` (`q`, `out`:
+/// heads of `hd` contiguous floats), reading the KV lane of head `h`
+/// ([`LayerView::lane_for_query`]: `h / g`, `repeat_interleave` semantics). Rows may be in any
+/// order (K is cached after RoPE). `scores` needs at least `view.len()` floats.
+///
+/// # Errors
+/// [`Error::Capacity`] for a short `scores`; [`Error::NonFinite`] for NaN scores.
+pub fn attend(
     view: &LayerView<'_>,
     q: &[f32],
     out: &mut [f32],
