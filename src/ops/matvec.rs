@@ -25,10 +25,7 @@ use crate::{Error, Result};
 pub fn matvec(out: &mut [f32], w: &Matrix<'_>, x: &[f32]) -> Result<()> {
     check_len("matvec input length (= cols)", w.cols(), x.len())?;
     check_len("matvec output length (= rows)", w.rows(), out.len())?;
-    let dtype = w.dtype();
-    for (o, row) in out.iter_mut().zip(w.rows_iter()) {
-        *o = quant::row_dot(dtype, row, x);
-    }
+    quant::matvec_rows(w.dtype(), w.rows_iter(), x, out);
     Ok(())
 }
 
@@ -67,9 +64,7 @@ pub fn matvec_q8_pre(out: &mut [f32], w: &Matrix<'_>, xq: &[u8]) -> Result<()> {
     check_q8(w)?;
     check_len("matvec_q8 quantised input bytes", w.row_stride(), xq.len())?;
     check_len("matvec output length (= rows)", w.rows(), out.len())?;
-    for (o, row) in out.iter_mut().zip(w.rows_iter()) {
-        *o = q8_0::dot_blocks_q8(row, xq);
-    }
+    quant::matvec_rows_q8(w.rows_iter(), xq, out);
     Ok(())
 }
 

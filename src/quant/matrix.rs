@@ -1,6 +1,6 @@
 //! [`Matrix`]: a checked, zero-copy, row-major weight view in ggml layout.
 
-use super::{row, DType};
+use super::{backend, row, DType};
 use crate::{Error, Result};
 
 /// A row-major `rows × cols` weight matrix borrowed from raw little-endian bytes in ggml
@@ -183,6 +183,6 @@ impl<'a> Matrix<'a> {
     pub fn dot_row(&self, r: usize, x: &[f32]) -> Result<f32> {
         self.check_x(x.len(), "dot_row input length (= cols)")?;
         let bytes = self.row_bytes(r)?;
-        Ok(row::dot(self.dtype, bytes, x))
+        Ok(backend::dot(self.dtype, bytes, x))
     }
 }

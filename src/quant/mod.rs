@@ -8,13 +8,19 @@
 //! Views carry no alignment requirement: every element is read with `from_le_bytes`, so weights
 //! can sit at any offset of a GGUF file in flash or an mmap.
 
+mod backend;
 mod dtype;
 mod f16;
 mod matrix;
 pub mod q8_0;
 mod row;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86;
 
-pub(crate) use row::dot as row_dot;
+pub use backend::simd_backend;
+#[doc(hidden)]
+pub use backend::testing;
+pub(crate) use backend::{dot as row_dot, matvec as matvec_rows, matvec_q8 as matvec_rows_q8};
 
 pub use dtype::DType;
 pub use f16::f16_to_f32;
