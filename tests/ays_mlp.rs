@@ -36,13 +36,14 @@ fn forward_matches_torch() {
     println!("MLP forward vs torch: max error {worst:e}");
 }
 
-/// The firmware comparison case: 16 points, seed 42, 10-step EDM (ρ = 7) schedule on
-/// [0.002, 80], DPM-Solver++(2M) and stochastic DDIM (η = 1).
+/// The firmware comparison case: 16 points, seed 42, the 10-step AYS (KLUB-optimised)
+/// schedule stored in the model file (`ays.sigmas`), DPM-Solver++(2M) and stochastic DDIM
+/// (η = 1), noise from `GaussianRng::new(42)` (initial noise first, then the DDIM noise).
 pub fn host_samples() -> Vec<(String, Vec<f32>)> {
     let file = File::parse(MODEL).unwrap();
     let mut d = MlpDenoiser::from_gguf(&file).unwrap();
     let mut sigmas = [0f32; 11];
-    ays::karras(10, 0.002, 80.0, 7.0, &mut sigmas).unwrap();
+    assert_eq!(ays::schedule_from_gguf(&file, &mut sigmas).unwrap(), 11);
     let mut out = vec![];
     for (name, s) in [
         ("dpmpp_2m", Sampler::DpmPp2m),
@@ -109,6 +110,20 @@ fn samples_land_on_the_ring() {
     println!("mean radius {mean}, {far}/512 points off the ring");
     assert!((mean - 2.0).abs() < 0.1, "mean radius {mean}");
     assert!(far < 26, "{far} points off the ring");
+}
+
+#[test]
+fn stored_schedule_is_the_optimised_one() {
+    let file = File::parse(MODEL).unwrap();
+    let mut s = [0f32; 11];
+    ays::schedule_from_gguf(&file, &mut s).unwrap();
+    assert_eq!(s[0], 80.0);
+    assert_eq!(s[9], 0.002);
+    assert_eq!(s[10], 0.0);
+    assert!(matches!(
+        ays::schedule_from_gguf(&file, &mut [0f32; 10]),
+        Err(picoformer::Error::Capacity { .. })
+    ));
 }
 
 #[test]

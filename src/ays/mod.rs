@@ -20,6 +20,7 @@ mod baselines;
 mod denoiser;
 mod eps;
 mod exact;
+mod gguf_schedule;
 mod interp;
 mod mlp;
 mod precomputed;
@@ -36,6 +37,7 @@ pub use baselines::{
 pub use denoiser::{Denoiser, GaussianRng, NoNoise, NoiseSource, SliceNoise};
 pub use eps::{EpsDenoiser, EpsModel};
 pub use exact::{GaussianDenoiser, MixtureDenoiser, MAX_MIXTURE_DIM};
+pub use gguf_schedule::{schedule_from_gguf, AYS_SIGMAS_KEY};
 pub use mlp::{MlpDenoiser, MLP_MAX_FOURIER, MLP_MAX_LAYERS, MLP_MAX_WIDTH};
 pub use precomputed::{precomputed, PRECOMPUTED_STEPS};
 pub use real::Real;

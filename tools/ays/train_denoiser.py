@@ -11,7 +11,10 @@ Also writes `tests/golden/ays/mlp_forward.txt`: D(x; sigma) of the exported f32 
 by torch on fixed points (the Rust forward pass is checked against it).
 
 Pinned: torch 2.9.1 (CPU), numpy 2.1.3, gguf 0.17.1. Deterministic: seed 0, 1 thread.
-Run from the repo root: `python3 tools/ays/train_denoiser.py` (~1-3 min on one core).
+Run from the repo root: `python3 tools/ays/train_denoiser.py` (~1-3 min on one core), then
+store the optimised schedule in the file (the committed model has it):
+`python3 tools/ays/add_schedule.py models/denoiser.gguf tools/ays/schedules/ays_mlp_10.json`
+and re-bless the host samples: `AYS_BLESS=1 cargo test -p picoformer --test ays_mlp`.
 """
 import math
 import os
