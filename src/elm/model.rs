@@ -5,7 +5,7 @@
 
 use super::config::{Arch, Config};
 use crate::gguf::{File, TensorInfo};
-use crate::moe::MoeLayer;
+use crate::moe::{MoeLayer, MoeWeights};
 use crate::quant::Matrix;
 use crate::{Error, Result, TensorProblem};
 
@@ -85,6 +85,124 @@ fn tensor_err(name: &'static str, layer: Option<u32>, problem: TensorProblem) ->
     }
 }
 
+/// The per-layer tensors a block may use (`blk.N.` + suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    AttnNorm,
+    AttnQkv,
+    AttnQ,
+    AttnK,
+    AttnV,
+    QNorm,
+    KNorm,
+    AttnOutput,
+    FfnNorm,
+    FfnGate,
+    FfnUp,
+    FfnDown,
+    MoeHead,
+    MoeHeadBias,
+    MoeRouter,
+    MoeGate,
+    MoeUp,
+    MoeDown,
+    MoeMerge,
+    MoeMergeBias,
+}
+
+impl Slot {
+    const ALL: [Slot; 20] = [
+        Slot::AttnNorm,
+        Slot::AttnQkv,
+        Slot::AttnQ,
+        Slot::AttnK,
+        Slot::AttnV,
+        Slot::QNorm,
+        Slot::KNorm,
+        Slot::AttnOutput,
+        Slot::FfnNorm,
+        Slot::FfnGate,
+        Slot::FfnUp,
+        Slot::FfnDown,
+        Slot::MoeHead,
+        Slot::MoeHeadBias,
+        Slot::MoeRouter,
+        Slot::MoeGate,
+        Slot::MoeUp,
+        Slot::MoeDown,
+        Slot::MoeMerge,
+        Slot::MoeMergeBias,
+    ];
+
+    /// The tensor name after `blk.N.`.
+    const fn name(self) -> &'static str {
+        match self {
+            Slot::AttnNorm => "attn_norm.weight",
+            Slot::AttnQkv => "attn_qkv.weight",
+            Slot::AttnQ => "attn_q.weight",
+            Slot::AttnK => "attn_k.weight",
+            Slot::AttnV => "attn_v.weight",
+            Slot::QNorm => "attn_q_norm.weight",
+            Slot::KNorm => "attn_k_norm.weight",
+            Slot::AttnOutput => "attn_output.weight",
+            Slot::FfnNorm => "ffn_norm.weight",
+            Slot::FfnGate => "ffn_gate.weight",
+            Slot::FfnUp => "ffn_up.weight",
+            Slot::FfnDown => "ffn_down.weight",
+            Slot::MoeHead => "mhmoe_head.weight",
+            Slot::MoeHeadBias => "mhmoe_head.bias",
+            Slot::MoeRouter => "ffn_gate_inp.weight",
+            Slot::MoeGate => "ffn_gate_exps.weight",
+            Slot::MoeUp => "ffn_up_exps.weight",
+            Slot::MoeDown => "ffn_down_exps.weight",
+            Slot::MoeMerge => "mhmoe_merge.weight",
+            Slot::MoeMergeBias => "mhmoe_merge.bias",
+        }
+    }
+}
+
+/// The tensors of one layer, found in a single pass over the tensor table.
+struct LayerTensors<'w> {
+    slots: [Option<TensorInfo<'w>>; Slot::ALL.len()],
+}
+
+impl<'w> LayerTensors<'w> {
+    fn scan(file: &File<'w>, layer: u32) -> LayerTensors<'w> {
+        let mut slots = [None; Slot::ALL.len()];
+        for t in file.tensors() {
+            let Some(suffix) = blk_suffix(t.name, layer) else {
+                continue;
+            };
+            for (slot, found) in Slot::ALL.iter().zip(slots.iter_mut()) {
+                if slot.name() == suffix {
+                    *found = Some(t);
+                }
+            }
+        }
+        LayerTensors { slots }
+    }
+
+    fn get(&self, slot: Slot) -> Option<TensorInfo<'w>> {
+        Slot::ALL
+            .iter()
+            .position(|s| *s == slot)
+            .and_then(|i| self.slots.get(i).copied().flatten())
+    }
+}
+
+/// `rest` if `name` is `blk.{layer}.{rest}` (decimal, no leading zeros).
+fn blk_suffix(name: &str, layer: u32) -> Option<&str> {
+    let (digits, rest) = name.strip_prefix("blk.")?.split_once('.')?;
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    let n: u32 = digits.parse().ok()?;
+    (n == layer).then_some(rest)
+}
+
 /// The tensor as a `rows × cols` matrix, or an error naming it.
 fn checked<'w>(
     t: Option<TensorInfo<'w>>,
@@ -152,7 +270,18 @@ impl<'w> Model<'w> {
             output_norm,
         };
         for l in 0..config.n_layers() {
-            model.block(l)?;
+            let blk = model.block(l)?;
+            if let Ffn::Moe(fast) = blk.ffn {
+                // The strict loader of the `moe` module also checks the GGUF dims of the
+                // stacked expert tensors; both views must agree.
+                let li = u32::try_from(l).unwrap_or(u32::MAX);
+                let strict = MoeLayer::from_gguf(&file, config.arch.name(), li)?;
+                if strict != Some(fast) {
+                    return Err(Error::InvalidParam {
+                        what: "mhmoe layer config differs from the model's",
+                    });
+                }
+            }
         }
         Ok(model)
     }
@@ -184,6 +313,9 @@ impl<'w> Model<'w> {
 
     /// The weights of layer `l`, checked against the configuration.
     ///
+    /// One pass over the tensor table finds all of the layer's tensors (this runs for every
+    /// layer of every token, so it avoids one table scan per tensor).
+    ///
     /// # Errors
     /// [`Error::InvalidParam`] for `l ≥ L`; [`Error::Tensor`] as in [`Model::new`] (never
     /// after a successful [`Model::new`]).
@@ -196,51 +328,60 @@ impl<'w> Model<'w> {
             what: "layer index out of range",
         })?;
         let layer = Some(li);
-        let f = &self.file;
+        let found = LayerTensors::scan(&self.file, li);
         let (d, hd) = (c.dim, c.head_dim);
         let (q, kv) = (shape.q_heads * hd, shape.kv_heads * hd);
-        let get = |suffix: &'static str, rows: usize, cols: usize| {
-            checked(f.tensor_blk(li, suffix), suffix, layer, rows, cols)
+        let get = |slot: Slot, rows: usize, cols: usize| {
+            checked(found.get(slot), slot.name(), layer, rows, cols)
         };
-        let attn_norm = get("attn_norm.weight", 1, d)?;
+        let attn_norm = get(Slot::AttnNorm, 1, d)?;
         let (qkv, qk_norm) = match c.arch {
             Arch::OpenElm => (
-                Qkv::Fused(get("attn_qkv.weight", q + 2 * kv, d)?),
-                Some((
-                    get("attn_q_norm.weight", 1, hd)?,
-                    get("attn_k_norm.weight", 1, hd)?,
-                )),
+                Qkv::Fused(get(Slot::AttnQkv, q + 2 * kv, d)?),
+                Some((get(Slot::QNorm, 1, hd)?, get(Slot::KNorm, 1, hd)?)),
             ),
             Arch::Llama => (
                 Qkv::Split {
-                    q: get("attn_q.weight", q, d)?,
-                    k: get("attn_k.weight", kv, d)?,
-                    v: get("attn_v.weight", kv, d)?,
+                    q: get(Slot::AttnQ, q, d)?,
+                    k: get(Slot::AttnK, kv, d)?,
+                    v: get(Slot::AttnV, kv, d)?,
                 },
                 None,
             ),
         };
-        let attn_output = get("attn_output.weight", d, q)?;
-        let ffn_norm = get("ffn_norm.weight", 1, d)?;
+        let attn_output = get(Slot::AttnOutput, d, q)?;
+        let ffn_norm = get(Slot::FfnNorm, 1, d)?;
         let i = shape.ffn_dim;
-        let ffn = if c.is_moe_layer(l) {
-            let m = MoeLayer::from_gguf(f, c.arch.name(), li)?.ok_or(Error::Tensor {
-                name: "ffn_gate_inp.weight",
-                layer,
-                problem: TensorProblem::Missing,
-            })?;
-            if Some(*m.config()) != c.moe {
-                return Err(Error::InvalidParam {
-                    what: "mhmoe layer config differs from the model's",
-                });
+        let ffn = match c.moe {
+            Some(cfg) if cfg.is_moe_layer(l) => {
+                let opt = |slot: Slot| found.get(slot).map(|t| t.matrix()).transpose();
+                let need = |slot: Slot| {
+                    opt(slot)?.ok_or(tensor_err(slot.name(), layer, TensorProblem::Missing))
+                };
+                let w = MoeWeights {
+                    head: opt(Slot::MoeHead)?,
+                    head_bias: opt(Slot::MoeHeadBias)?,
+                    router: need(Slot::MoeRouter)?,
+                    gate_exps: opt(Slot::MoeGate)?,
+                    up_exps: need(Slot::MoeUp)?,
+                    down_exps: need(Slot::MoeDown)?,
+                    merge: opt(Slot::MoeMerge)?,
+                    merge_bias: opt(Slot::MoeMergeBias)?,
+                };
+                Ffn::Moe(MoeLayer::new(cfg, w).map_err(|e| match e {
+                    Error::Tensor { name, problem, .. } => Error::Tensor {
+                        name,
+                        layer,
+                        problem,
+                    },
+                    other => other,
+                })?)
             }
-            Ffn::Moe(m)
-        } else {
-            Ffn::Dense {
-                gate: get("ffn_gate.weight", i, d)?,
-                up: get("ffn_up.weight", i, d)?,
-                down: get("ffn_down.weight", d, i)?,
-            }
+            _ => Ffn::Dense {
+                gate: get(Slot::FfnGate, i, d)?,
+                up: get(Slot::FfnUp, i, d)?,
+                down: get(Slot::FfnDown, d, i)?,
+            },
         };
         Ok(Block {
             attn_norm,
