@@ -53,14 +53,22 @@ fn missing_key_is_named() {
     assert!(e.to_string().contains("block_count"));
 
     let mut b = GGUF.to_vec();
-    let at = find(&b, b"openelm.attention.head_count_kv");
-    b[at + 30] = b'x';
+    let end = after_string(&b, "openelm.attention.head_count"); // exact key, not `_kv`
+    b[end - 1] = b'x';
     assert_eq!(
         load(&b).unwrap_err(),
         Error::MissingKey {
-            key: "attention.head_count_kv"
+            key: "attention.head_count"
         }
     );
+    // without `head_count_kv` llama.cpp assumes no GQA; here that contradicts the tensors
+    let mut b = GGUF.to_vec();
+    let end = after_string(&b, "openelm.attention.head_count_kv");
+    b[end - 1] = b'x';
+    assert!(matches!(
+        load(&b),
+        Err(Error::Tensor { layer: Some(0), .. })
+    ));
 }
 
 #[test]

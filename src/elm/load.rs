@@ -3,7 +3,8 @@
 //! | key (`{arch}.` prefix) | openelm | llama |
 //! |---|---|---|
 //! | `block_count`, `embedding_length` | required | required |
-//! | `attention.head_count`, `attention.head_count_kv`, `feed_forward_length` | array of L (or scalar) | scalar (or array) |
+//! | `attention.head_count`, `feed_forward_length` | array of L (or scalar) | scalar (or array) |
+//! | `attention.head_count_kv` | as `head_count`; absent = `head_count` (llama.cpp default) | same |
 //! | `attention.key_length` | head dim (else `rope.dimension_count`, else `d / head_count[0]`) | same |
 //! | `context_length` | optional (0 = unknown) | same |
 //! | `rope.freq_base` | optional, 10000 | same |
@@ -120,13 +121,17 @@ impl Config {
             n_layers,
             &mut q,
         )?;
-        per_layer(
-            file,
-            "attention.head_count_kv",
-            "attention.head_count_kv array length (= block_count)",
-            n_layers,
-            &mut kv,
-        )?;
+        if file.get_arch("attention.head_count_kv").is_some() {
+            per_layer(
+                file,
+                "attention.head_count_kv",
+                "attention.head_count_kv array length (= block_count)",
+                n_layers,
+                &mut kv,
+            )?;
+        } else {
+            kv = q; // llama.cpp's default: no GQA
+        }
         per_layer(
             file,
             "feed_forward_length",
