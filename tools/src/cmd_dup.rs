@@ -19,8 +19,15 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Data set (JSONL): GSM8K-style (`#### N`) or generic `{"question","answer"}`.
+    #[arg(long, required_unless_present = "score_answers")]
+    pub data: Option<PathBuf>,
+    /// Replay mode: re-score a stored answer file (one Python-repr string per line, e.g. the
+    /// official `DUP_answer.txt`) against `--labels`; no LLM calls.
+    #[arg(long, requires = "labels")]
+    pub score_answers: Option<PathBuf>,
+    /// Labels for `--score-answers` (one per line, e.g. `labels.txt`).
     #[arg(long)]
-    pub data: PathBuf,
+    pub labels: Option<PathBuf>,
     /// Row format.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: Format,
@@ -79,8 +86,32 @@ fn shuffle<T>(v: &mut [T], seed: u64) {
 
 /// Runs `pico dup`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let (Some(answers), Some(labels)) = (&args.score_answers, &args.labels) {
+        let kind = args.answer_type.unwrap_or(AnswerKind::Number);
+        let r = crate::dup::replay::score_files(answers, labels, kind)?;
+        let (lo, hi) = crate::dup::stats::wilson(r.correct, r.n, crate::dup::stats::Z95);
+        println!(
+            "{}/{} = {:.2}% (95% Wilson CI [{:.2}%, {:.2}%]), {} unparsable (scored wrong){}",
+            r.correct,
+            r.n,
+            100.0 * r.correct as f64 / r.n.max(1) as f64,
+            100.0 * lo,
+            100.0 * hi,
+            r.unparsable.len(),
+            if r.unparsable.is_empty() {
+                String::new()
+            } else {
+                format!(": lines {:?}", r.unparsable)
+            }
+        );
+        return Ok(());
+    }
+    let data = args
+        .data
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("--data is required"))?;
     let templates = TemplateSet::load(&args.templates)?;
-    let (mut items, kind) = dataset::load(&args.data, args.format, args.answer_type)?;
+    let (mut items, kind) = dataset::load(&data, args.format, args.answer_type)?;
     if args.shuffle {
         shuffle(&mut items, args.seed);
     }
@@ -125,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let md = report.markdown();
     println!(
         "data {} ({} items, answers: {:?}), templates {}, extraction {:?}\n",
-        args.data.display(),
+        data.display(),
         items.len(),
         kind,
         templates.name,
@@ -146,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         f.flush()?;
         let json = serde_json::json!({
-            "data": args.data, "items": items.len(), "templates": templates.name,
+            "data": data, "items": items.len(), "templates": templates.name,
             "extraction": args.extraction, "samples": runner.samples, "model": args.llm.model,
             "base_url": args.llm.base_url, "report": report, "llm": stats,
         });

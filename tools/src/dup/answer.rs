@@ -266,7 +266,7 @@ pub fn extract_by_rule(kind: AnswerKind, text: &str) -> String {
                         "no" => Some("no"),
                         _ => None,
                     })
-                    .last()
+                    .next_back()
             };
             tail.and_then(words)
                 .or_else(|| last(text))

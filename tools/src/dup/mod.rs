@@ -4,6 +4,7 @@
 //! - [`method`]: zero-shot, zero-shot-CoT and the three chained DUP stages, per item.
 //! - [`answer`]: answer kinds, rule extraction, normalisers and the scoring rule (spec §1.2).
 //! - [`dataset`]: GSM8K-style and generic question/answer JSONL loaders.
+//! - [`replay`]: re-scoring of stored answer files (official run outputs).
 //! - [`stats`]: Wilson interval and exact McNemar test.
 //! - [`eval`]: evaluation over a data set, report.
 //!
@@ -15,5 +16,6 @@ pub mod answer;
 pub mod dataset;
 pub mod eval;
 pub mod method;
+pub mod replay;
 pub mod stats;
 pub mod templates;

@@ -2,7 +2,7 @@
 //!
 //! Limits: wall-clock timeout enforced here (the child is killed), and inside the child
 //! `resource` limits on address space, CPU seconds, file size and core dumps. The child runs in
-//! a fresh temporary working directory with a cleared environment (`PATH`, `PYTHONHASHSEED=0`
+//! a fresh temporary working directory, without `site` (`-S`: no site-packages), with a cleared environment (`PATH`, `PYTHONHASHSEED=0`
 //! for stable `set` reprs). This bounds runaway programs; it is not a security boundary.
 
 use std::io::{Read, Write};
@@ -78,7 +78,7 @@ pub fn run_helper(request: &serde_json::Value, limits: &Limits) -> anyhow::Resul
     std::fs::write(&script, HELPER)?;
     let started = Instant::now();
     let mut child = Command::new(python())
-        .arg("-s")
+        .arg("-S")
         .arg("-B")
         .arg(&script)
         .current_dir(&dir)

