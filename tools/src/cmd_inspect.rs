@@ -134,3 +134,26 @@ fn report(args: &Args, cfg: &Config, model: Option<(&Model<'_>, usize)>) -> Resu
     println!("  KV cache with F16 rows: {}", human_bytes(f16.kv_bytes()));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preset_json_shape_is_stable() {
+        let s = layers_json(&Preset::OpenElm270M.config().unwrap());
+        assert!(s.starts_with(r#"{"layers":[{"q_heads":12,"kv_heads":3,"ffn_dim":768},{"#));
+        assert!(s.ends_with(r#"{"q_heads":20,"kv_heads":5,"ffn_dim":5120}],"params":271527168}"#));
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["layers"].as_array().unwrap().len(), 16);
+        for (p, n) in [
+            ("openelm-450m", 457_179_136u64),
+            ("openelm-1_1b", 1_079_891_456),
+            ("openelm-3b", 3_036_647_424),
+        ] {
+            let cfg = Preset::from_name(p).unwrap().config().unwrap();
+            let v: serde_json::Value = serde_json::from_str(&layers_json(&cfg)).unwrap();
+            assert_eq!(v["params"].as_u64(), Some(n));
+        }
+    }
+}

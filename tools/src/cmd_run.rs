@@ -268,3 +268,53 @@ pub fn run(args: Args) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--tokens ... --logits-json` writes every position's logits; they match llama.cpp's on
+    /// the golden model (tests/golden/elm).
+    #[test]
+    fn logits_json_matches_golden() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/elm/");
+        let out = std::env::temp_dir().join(format!("pico-run-logits-{}.json", std::process::id()));
+        let tokens = vec![1u32, 17, 200, 45];
+        run(Args {
+            model: PathBuf::from(format!("{dir}openelm_f32.gguf")),
+            prompt: None,
+            tokens: Some(tokens.clone()),
+            n: 0,
+            logits_json: Some(out.clone()),
+            temperature: 0.0,
+            top_p: 1.0,
+            seed: 0,
+            ctx: None,
+            kv_capacity: None,
+            kv_f16: false,
+            snapkv_window: None,
+            snapkv_kernel: 5,
+            snapkv_pool: "avg".into(),
+            snapkv_gqa: "group".into(),
+            snapkv_chunk: None,
+        })
+        .unwrap();
+        let rows: Vec<Vec<f32>> =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let want: Vec<f32> = std::fs::read(format!("{dir}openelm_f32.llamacpp.bin"))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(rows.len(), tokens.len());
+        let want = &want[..tokens.len() * 300];
+        let max_ref = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let max_d = rows
+            .iter()
+            .flatten()
+            .zip(want)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(max_d / max_ref < 1e-4, "{}", max_d / max_ref);
+    }
+}
