@@ -171,7 +171,10 @@ pub struct RepairArgs {
     /// k values of pass@k (repeatable; pass@1 is always reported as the fix rate).
     #[arg(long = "k")]
     pub ks: Vec<usize>,
-    /// Output directory: `results.jsonl`, `summary.json`.
+    /// Run with and without traces on the same tasks and compare them (McNemar).
+    #[arg(long, conflicts_with = "no_trace")]
+    pub both: bool,
+    /// Output directory: `results_trace.jsonl` / `results_no_trace.jsonl`, `summary.json`.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -259,30 +262,55 @@ fn run_check(a: CheckArgs) -> anyhow::Result<()> {
 fn run_repair(a: RepairArgs) -> anyhow::Result<()> {
     let c = &a.common;
     let ts = c.tasks()?;
-    let s = c.settings();
     let client = Client::new(c.llm.client_config())?;
     let workers = if c.llm.dry_run { 1 } else { c.llm.concurrency };
-    let pb = progress(ts.len(), "repair", c.llm.show_progress());
-    let results = map_bounded(&ts, workers, &pb, |_, t| repair_task(&client, t, &s));
+    let modes: Vec<bool> = if a.both {
+        vec![true, false]
+    } else {
+        vec![!c.no_trace]
+    };
+    let mut all = Vec::new();
+    for with_trace in modes {
+        let s = Settings {
+            with_trace,
+            ..c.settings()
+        };
+        let label = if with_trace { "repair+trace" } else { "repair" };
+        let pb = progress(ts.len(), label, c.llm.show_progress());
+        let results = map_bounded(&ts, workers, &pb, |_, t| repair_task(&client, t, &s));
+        if c.llm.dry_run {
+            continue;
+        }
+        let sum = summarise(&results, s.samples, &a.ks);
+        println!(
+            "{} tasks, {} samples each, trace {}: fix rate (pass@1) {:.2}%, fixed by any sample {}/{}, errors {}",
+            sum.tasks,
+            s.samples,
+            if with_trace { "on" } else { "off" },
+            100.0 * sum.fix_rate,
+            sum.fixed_any,
+            sum.tasks,
+            sum.errors
+        );
+        for (k, v) in &sum.pass_at_k {
+            match v {
+                Some(v) => println!("  pass@{k} = {:.2}%", 100.0 * v),
+                None => println!("  pass@{k}: n < k for every task"),
+            }
+        }
+        all.push((with_trace, results, sum));
+    }
     if c.llm.dry_run {
         return Ok(());
     }
-    let sum = summarise(&results, s.samples, &a.ks);
-    println!(
-        "{} tasks, {} samples each, trace {}: fix rate (pass@1) {:.2}%, fixed by any sample {}/{}, errors {}",
-        sum.tasks,
-        s.samples,
-        if s.with_trace { "on" } else { "off" },
-        100.0 * sum.fix_rate,
-        sum.fixed_any,
-        sum.tasks,
-        sum.errors
-    );
-    for (k, v) in &sum.pass_at_k {
-        match v {
-            Some(v) => println!("pass@{k} = {:.2}%", 100.0 * v),
-            None => println!("pass@{k}: n < k for every task"),
-        }
+    if let [(_, ra, _), (_, rb, _)] = all.as_slice() {
+        let a_ok: Vec<bool> = ra.iter().map(|r| r.c > 0).collect();
+        let b_ok: Vec<bool> = rb.iter().map(|r| r.c > 0).collect();
+        let (both, only_a, only_b, neither) = crate::dup::stats::paired_counts(&a_ok, &b_ok);
+        println!(
+            "trace vs no-trace (fixed by any sample): both {both}, only trace {only_a}, only no-trace {only_b}, neither {neither}, McNemar exact p = {:.4}",
+            crate::dup::stats::mcnemar_exact(only_a, only_b)
+        );
     }
     let st = client.stats();
     println!(
@@ -291,14 +319,23 @@ fn run_repair(a: RepairArgs) -> anyhow::Result<()> {
     );
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir)?;
-        let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("results.jsonl"))?);
-        for r in &results {
-            writeln!(f, "{}", serde_json::to_string(r)?)?;
+        let mut summaries = Vec::new();
+        for (with_trace, results, sum) in &all {
+            let name = if *with_trace {
+                "results_trace.jsonl"
+            } else {
+                "results_no_trace.jsonl"
+            };
+            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
+            for r in results {
+                writeln!(f, "{}", serde_json::to_string(r)?)?;
+            }
+            f.flush()?;
+            summaries.push(serde_json::json!({"trace": with_trace, "summary": sum}));
         }
-        f.flush()?;
         std::fs::write(
             dir.join("summary.json"),
-            serde_json::to_string_pretty(&serde_json::json!({"summary": sum, "llm": st}))?,
+            serde_json::to_string_pretty(&serde_json::json!({"runs": summaries, "llm": st}))?,
         )?;
     }
     Ok(())

@@ -333,3 +333,34 @@ fn cli_dup_limit3_then_offline_replay() {
         "{s}"
     );
 }
+
+#[test]
+fn api_key_is_sent_as_bearer_token() {
+    let items = gsm8k3();
+    let t = TemplateSet::paper();
+    let mock = start(vec![], dup_replies(answers(&items)));
+    let mut cfg = config(mock.base_url(), None);
+    cfg.api_key = Some("sk-test".into());
+    let client = Client::new(cfg).expect("client");
+    evaluate(
+        &runner(&client, &t, Extraction::Rule),
+        &items[..1],
+        &[Method::ZsCot],
+        1,
+        false,
+    );
+    let mock2 = start(vec![], dup_replies(answers(&items)));
+    let client2 = Client::new(config(mock2.base_url(), None)).expect("client");
+    evaluate(
+        &runner(&client2, &t, Extraction::Rule),
+        &items[..1],
+        &[Method::ZsCot],
+        1,
+        false,
+    );
+    assert_eq!(
+        *mock.auth.lock().expect("lock"),
+        [Some("Bearer sk-test".to_string())]
+    );
+    assert_eq!(*mock2.auth.lock().expect("lock"), [None]);
+}

@@ -21,6 +21,8 @@ pub struct Mock {
     pub hits: Arc<AtomicUsize>,
     /// Every user prompt received (after faults), in arrival order.
     pub prompts: Arc<Mutex<Vec<String>>>,
+    /// `Authorization` header of every chat request, in arrival order.
+    pub auth: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Mock {
@@ -36,7 +38,8 @@ impl Mock {
 pub fn start(faults: Vec<Fault>, reply: impl Fn(&str) -> String + Send + Sync + 'static) -> Mock {
     let hits = Arc::new(AtomicUsize::new(0));
     let prompts = Arc::new(Mutex::new(Vec::new()));
-    let (h2, p2) = (hits.clone(), prompts.clone());
+    let auth = Arc::new(Mutex::new(Vec::new()));
+    let (h2, p2, a2) = (hits.clone(), prompts.clone(), auth.clone());
     let handler = Arc::new(move |req: &HttpRequest| -> HttpResponse {
         if req.method == "GET" && req.path.ends_with("/models") {
             return HttpResponse::json(200, r#"{"object":"list","data":[{"id":"mock"}]}"#);
@@ -45,6 +48,9 @@ pub fn start(faults: Vec<Fault>, reply: impl Fn(&str) -> String + Send + Sync + 
             return HttpResponse::json(404, r#"{"error":"not found"}"#);
         }
         let n = h2.fetch_add(1, Ordering::SeqCst);
+        a2.lock()
+            .expect("lock")
+            .push(req.header("authorization").map(str::to_string));
         let mut delay = None;
         if let Some(f) = faults.get(n) {
             match f {
@@ -72,6 +78,7 @@ pub fn start(faults: Vec<Fault>, reply: impl Fn(&str) -> String + Send + Sync + 
         server: spawn("127.0.0.1:0", handler).expect("bind mock"),
         hits,
         prompts,
+        auth,
     }
 }
 

@@ -379,3 +379,84 @@ fn humaneval_package_canonical_164() {
         .collect();
     assert!(failed.is_empty(), "{failed:?}");
 }
+
+#[test]
+fn cli_repair_both_and_collect() {
+    let tasks: Vec<RepairTask> = all_tasks().into_iter().take(3).collect();
+    let mock = repair_mock(&tasks, reference);
+    let dir = crate::temp_dir("next-cli");
+    // A three-task HumanEvalPack file.
+    let data = dir.join("tasks.jsonl");
+    let mut rows = String::new();
+    for t in &tasks {
+        let v: serde_json::Value = serde_json::from_str(
+            std::fs::read_to_string(crate::crate_dir().join("data/humanevalpack_python.jsonl"))
+                .expect("data")
+                .lines()
+                .find(|l| l.contains(&format!("\"task_id\": \"{}\"", t.task_id)))
+                .expect("row"),
+        )
+        .expect("json");
+        rows.push_str(&serde_json::to_string(&v).expect("ser"));
+        rows.push('\n');
+    }
+    std::fs::write(&data, rows).expect("write");
+    let pico = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pico"))
+            .arg("next")
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .arg("--base-url")
+            .arg(mock.base_url())
+            .arg("--cache-dir")
+            .arg(dir.join("cache"))
+            .output()
+            .expect("run pico");
+        let s = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{s}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s
+    };
+    let out = pico(&["repair", "--both", "--k", "1"]);
+    assert!(
+        out.contains("3 tasks, 1 samples each, trace on: fix rate (pass@1) 100.00%, fixed by any sample 3/3, errors 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("trace off: fix rate (pass@1) 100.00%"),
+        "{out}"
+    );
+    assert!(out.contains("McNemar exact p = 1.0000"), "{out}");
+    assert!(out.contains("LLM: 6 HTTP calls"), "{out}");
+
+    let sft = dir.join("sft.jsonl");
+    let out = pico(&[
+        "collect",
+        "--samples",
+        "2",
+        "--temperature",
+        "0.8",
+        "--all-tasks",
+        "--out",
+        sft.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.contains("3 tasks, 0 hard (pass@1 < 0.1), 6 SFT records"),
+        "{out}"
+    );
+    let recs: Vec<serde_json::Value> = std::fs::read_to_string(&sft)
+        .expect("sft")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect();
+    assert_eq!(recs.len(), 6);
+    for k in ["task_id", "iter", "prompt", "rationale", "fixed_code"] {
+        assert!(recs[0].get(k).is_some(), "SFT record lacks {k}");
+    }
+    let stats = std::fs::read_to_string(format!("{}.stats.jsonl", sft.display())).expect("stats");
+    assert_eq!(stats.lines().count(), 3);
+}
