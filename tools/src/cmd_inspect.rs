@@ -5,7 +5,7 @@
 //! `{"layers":[{"q_heads":..,"kv_heads":..,"ffn_dim":..},...],"params":N}` (for an MH-MoE layer
 //! `ffn_dim` is the file's value, 0, and `params` counts the MoE weights).
 
-use crate::model_util::{describe_plan, human_bytes, layers_json, Mapped};
+use crate::model_util::{describe_plan, human_bytes, layers_json, load_model, Mapped};
 use anyhow::{bail, Context, Result};
 use picoformer::elm::{Config, Model, Preset};
 use picoformer::gguf::File;
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
             let map = Mapped::open(path)?;
             let file =
                 File::parse(map.bytes()).with_context(|| format!("parsing {}", path.display()))?;
-            let model = Model::new(file).with_context(|| format!("loading {}", path.display()))?;
+            let model = load_model(file, path)?;
             report(&args, model.config(), Some((&model, map.bytes().len())))
         }
         _ => bail!("give a model file or --preset"),

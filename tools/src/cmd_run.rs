@@ -7,9 +7,9 @@
 //!   position as `[[...vocab floats...], ...]` (no sampling) — the stable interface references
 //!   compare against.
 
-use crate::model_util::{describe_plan, human_bytes, Mapped};
+use crate::model_util::{describe_plan, human_bytes, load_model, Mapped};
 use anyhow::{bail, Context, Result};
-use picoformer::elm::{Model, Session};
+use picoformer::elm::Session;
 use picoformer::gguf::File;
 use picoformer::kv::{Gqa, KvStorage, Pool, SnapKv};
 use picoformer::moe::MoeStats;
@@ -78,7 +78,7 @@ pub fn run(args: Args) -> Result<()> {
     let map = Mapped::open(&args.model)?;
     let file =
         File::parse(map.bytes()).with_context(|| format!("parsing {}", args.model.display()))?;
-    let model = Model::new(file).with_context(|| format!("loading {}", args.model.display()))?;
+    let model = load_model(file, &args.model)?;
     let cfg = *model.config();
 
     // Tokenizer (optional when token ids are given).

@@ -1,7 +1,7 @@
 //! Shared by `pico inspect` and `pico run`: opening a GGUF model and describing its plan.
 
 use anyhow::{Context, Result};
-use picoformer::elm::Config;
+use picoformer::elm::{Config, Model};
 use picoformer::plan::Plan;
 use std::path::Path;
 
@@ -25,6 +25,18 @@ impl Mapped {
     pub fn bytes(&self) -> &[u8] {
         &self.map
     }
+}
+
+/// Loads the transformer of a parsed file, naming the architecture when it is not one.
+pub fn load_model<'w>(file: picoformer::gguf::File<'w>, path: &Path) -> Result<Model<'w>> {
+    match file.architecture() {
+        Some("openelm") | Some("llama") | None => {}
+        Some(other) => anyhow::bail!(
+            "{}: general.architecture is `{other}`; pico inspect/run handle `openelm` and `llama`",
+            path.display()
+        ),
+    }
+    Model::new(file).with_context(|| format!("loading {}", path.display()))
 }
 
 /// The stable `--json` shape of `pico inspect`, keys in this order:
