@@ -111,14 +111,15 @@ fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
     hsum(a0) + tail
 }
 
-/// Splits a block into its scale and its 32 quants.
-#[inline(always)]
+/// Splits a block into its scale (converted with F16C, exact) and its 32 quants.
+#[target_feature(enable = "avx2,fma,f16c")]
 fn parts(block: &[u8; Q8_0_BLOCK_BYTES]) -> (f32, &[u8; QK8_0]) {
     let (d, qs) = block
         .split_first_chunk::<2>()
         .map_or((&[0u8; 2], &[][..]), |p| p);
     let qs: &[u8; QK8_0] = qs.try_into().unwrap_or(&[0u8; QK8_0]);
-    (super::f16_to_f32(u16::from_le_bytes(*d)), qs)
+    let d = _mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(u16::from_le_bytes(*d))));
+    (_mm_cvtss_f32(d), qs)
 }
 
 /// `Σ_b d_b · Σ_j q_bj · x[32b + j]`: i8 widened to f32, FMA per block, scale by FMA.
@@ -149,8 +150,8 @@ fn dot_q8_0_f32(row: &[u8], x: &[f32]) -> f32 {
 fn dot_q8_0_q8_0(a: &[u8], b: &[u8]) -> f32 {
     let ab = a.as_chunks::<Q8_0_BLOCK_BYTES>().0;
     let bb = b.as_chunks::<Q8_0_BLOCK_BYTES>().0;
-    let mut acc = _mm256_setzero_ps();
-    for (ba, bb) in ab.iter().zip(bb) {
+    let mut acc = [_mm256_setzero_ps(); 2];
+    for (i, (ba, bb)) in ab.iter().zip(bb).enumerate() {
         let (da, qa) = parts(ba);
         let (db, qb) = parts(bb);
         let (qa, qb) = (qa.as_chunks::<16>().0, qb.as_chunks::<16>().0);
@@ -158,9 +159,11 @@ fn dot_q8_0_q8_0(a: &[u8], b: &[u8]) -> f32 {
         for (x, y) in qa.iter().zip(qb) {
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(load_i8x16(x), load_i8x16(y)));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(da * db), _mm256_cvtepi32_ps(sumi), acc);
+        // two independent accumulators (alternating blocks) halve the FMA latency chain
+        let a = &mut acc[i % 2];
+        *a = _mm256_fmadd_ps(_mm256_set1_ps(da * db), _mm256_cvtepi32_ps(sumi), *a);
     }
-    hsum(acc)
+    hsum(_mm256_add_ps(acc[0], acc[1]))
 }
 
 /// One row's dot product for `dtype`.
