@@ -138,7 +138,8 @@ impl Plan {
     ///
     /// # Errors
     /// [`Error::InvalidParam`] for `ctx_len == 0`, a capacity above `ctx_len` or `u32::MAX`,
-    /// or an invalid `config`.
+    /// or an invalid `config`. SnapKV parameters are checked when the cache is built
+    /// ([`KvConfig::validate`], called by `Session::new`).
     pub const fn with_kv(config: &Config, ctx_len: usize, kv: KvOptions) -> Result<Plan> {
         if let Err(e) = config.validate() {
             return Err(e);
