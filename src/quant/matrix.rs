@@ -20,13 +20,25 @@ use crate::{Error, Result};
 /// assert_eq!(w.dot_row(1, &[1.0, 1.0, 1.0])?, 15.0);
 /// # Ok::<(), picoformer::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Matrix<'a> {
     dtype: DType,
     rows: usize,
     cols: usize,
     stride: usize,
     bytes: &'a [u8],
+}
+
+/// Shows the shape and type, not the (possibly megabytes of) weight bytes.
+impl core::fmt::Debug for Matrix<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Matrix")
+            .field("dtype", &self.dtype)
+            .field("rows", &self.rows)
+            .field("cols", &self.cols)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }
 
 impl<'a> Matrix<'a> {
