@@ -314,6 +314,47 @@ fn duplicates() {
 }
 
 #[test]
+fn duplicates_across_check_chunks() {
+    // Duplicate detection works in chunks of 64 names: pairs inside a chunk, across chunks,
+    // and first/last must all be found; many distinct names must pass.
+    let many = |n: usize, dup: Option<(usize, usize)>| {
+        let mut s = Spec::valid();
+        s.tensors.truncate(1);
+        s.data_len = 68;
+        s.kvs.clear();
+        for i in 0..n {
+            let j = match dup {
+                Some((a, b)) if i == b => a,
+                _ => i,
+            };
+            s.kvs
+                .push((format!("key.{j}").into_bytes(), val(T_U8, &[1])));
+            s.tensors.push(ti(&format!("t{j}"), &[0], 0, 0));
+        }
+        s
+    };
+    assert!(File::parse(&many(300, None).build()).is_ok());
+    for (a, b) in [
+        (0, 1),
+        (3, 60),
+        (10, 64),
+        (63, 64),
+        (0, 299),
+        (100, 250),
+        (298, 299),
+    ] {
+        let bytes = many(300, Some((a, b))).build();
+        malformed("duplicate metadata key")(File::parse(&bytes).unwrap_err());
+        // Keys unique, tensors not:
+        let mut s = many(300, Some((a, b)));
+        for (i, kv) in s.kvs.iter_mut().enumerate() {
+            kv.0 = format!("key.{i}").into_bytes();
+        }
+        malformed("duplicate tensor name")(s.parse_err());
+    }
+}
+
+#[test]
 fn bad_utf8_bool_and_value_types() {
     let bad = b"ok\xff\xfe";
     malformed("key is not UTF-8")(Spec::valid().kv(bad, val(T_U8, &[1])).parse_err());

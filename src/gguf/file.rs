@@ -4,8 +4,8 @@ use super::array::ArrayView;
 use super::cursor::Cursor;
 use super::header::{Header, HEADER_LEN};
 use super::metadata::{self, MetadataIter};
-use super::seen::Seen;
 use super::tensor::{is_blk_name, read_tensor_info, TensorInfo, TensorIter};
+use super::unique::check_unique;
 use super::value::Value;
 use crate::{Error, Result};
 
@@ -36,10 +36,9 @@ impl<'a> File<'a> {
     /// of the type's block size), and for each tensor an offset that is a multiple of the
     /// alignment with all its bytes inside `bytes`.
     ///
-    /// Work is linear in `bytes.len()`, plus the duplicate-key and duplicate-name checks: a
-    /// new name is compared with the earlier ones (re-walking the table) only when a 2048-bit
-    /// Bloom filter says it may repeat, so real files stay linear; the adversarial worst case
-    /// is O(entries · bytes), with entries ≤ bytes / 13.
+    /// Work is linear in `bytes.len()` plus the duplicate-key and duplicate-name checks, which
+    /// walk each table once per 64 entries (once for typical metadata) and do O(n²/128) hash
+    /// look-ups for `n` entries (`n ≤ bytes / 13`); the stack holds 1 KiB for them.
     ///
     /// Errors: [`Error::Malformed`] (with the byte offset of the offending field),
     /// [`Error::Truncated`], [`Error::Unsupported`] (version, ggml type id, nesting depth).
@@ -63,19 +62,17 @@ impl<'a> File<'a> {
         })?;
 
         let mut cur = Cursor::at(bytes, tensor_info_start);
-        let mut seen = Seen::new();
-        for i in 0..header.tensor_count {
-            let name_at = cur.pos();
-            let raw = read_tensor_info(&mut cur)?;
-            raw.locate(bytes, data_start, alignment)?;
-            let mut earlier = TensorIter::new(bytes, tensor_info_start, i, data_start, alignment);
-            if seen.insert(raw.name.as_bytes()) && earlier.any(|t| t.name == raw.name) {
-                return Err(Error::Malformed {
-                    what: "duplicate tensor name",
-                    offset: name_at,
-                });
-            }
+        for _ in 0..header.tensor_count {
+            read_tensor_info(&mut cur)?.locate(bytes, data_start, alignment)?;
         }
+        let names = || {
+            let mut cur = Cursor::at(bytes, tensor_info_start);
+            (0..header.tensor_count).map_while(move |_| {
+                let at = cur.pos();
+                Some((at, read_tensor_info(&mut cur).ok()?.name.as_bytes()))
+            })
+        };
+        check_unique(bytes, names, "duplicate tensor name")?;
 
         Ok(File {
             bytes,

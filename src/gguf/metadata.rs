@@ -4,7 +4,7 @@
 //! Keys are unique within a file.
 
 use super::cursor::Cursor;
-use super::seen::Seen;
+use super::unique::check_unique;
 use super::value::{read_value, Check, Value, ValueType};
 use crate::{Error, Result};
 
@@ -26,22 +26,13 @@ pub(crate) fn read_kv<'a>(cur: &mut Cursor<'a>, check: Check) -> Result<(&'a str
 /// duplicate keys, and a well-formed `general.alignment` (a `u32`, nonzero power of two, as
 /// llama.cpp requires). Returns the end of the section and the alignment.
 ///
-/// Duplicate detection compares a key with all earlier ones (re-walking the earlier values)
-/// only when a small Bloom filter ([`Seen`]) says it may be a repeat: linear in practice,
-/// O(count · bytes) in the worst case.
+/// Duplicates are found by [`check_unique`] once all pairs are known to be well formed.
 pub(crate) fn validate(file: &[u8], start: usize, count: usize) -> Result<(usize, u32)> {
     let mut cur = Cursor::at(file, start);
     let mut alignment = DEFAULT_ALIGNMENT;
-    let mut seen = Seen::new();
-    for i in 0..count {
+    for _ in 0..count {
         let key_at = cur.pos();
         let (key, value) = read_kv(&mut cur, Check::Full)?;
-        if seen.insert(key.as_bytes()) && MetadataIter::new(file, start, i).any(|(k, _)| k == key) {
-            return Err(Error::Malformed {
-                what: "duplicate metadata key",
-                offset: key_at,
-            });
-        }
         if key == ALIGNMENT_KEY {
             alignment = match value {
                 Value::U32(a) if a.is_power_of_two() => a,
@@ -60,7 +51,20 @@ pub(crate) fn validate(file: &[u8], start: usize, count: usize) -> Result<(usize
             };
         }
     }
+    check_unique(file, || keys(file, start, count), "duplicate metadata key")?;
     Ok((cur.pos(), alignment))
+}
+
+/// `(offset, key)` of each of `count` validated pairs starting at byte `start` of `file`.
+fn keys(file: &[u8], start: usize, count: usize) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut cur = Cursor::at(file, start);
+    (0..count).map_while(move |_| {
+        let at = cur.pos();
+        let key = cur.raw_str().ok()?;
+        let ty = ValueType::read(&mut cur).ok()?;
+        read_value(&mut cur, ty, 0, Check::Trusted).ok()?;
+        Some((at, key))
+    })
 }
 
 /// Iterator over the metadata pairs of a parsed [`File`](super::File), in file order.

@@ -84,8 +84,8 @@ mod file;
 mod ggml_type;
 mod header;
 mod metadata;
-mod seen;
 mod tensor;
+mod unique;
 mod value;
 
 pub use array::{ArrayIter, ArrayView, Bools, F32s, Ints, Strs};
