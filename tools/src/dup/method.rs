@@ -4,6 +4,7 @@
 //! zero-shot:  Q                                  -> R
 //! zs-cot:     Q + " Let's think step by step."   -> R
 //! dup:        S1(Q) -> CQ;  S2(Q, CQ) -> PSI;  S3(Q, CQ, PSI) -> R
+//! dup-s:      one call with the `dup_s` template -> R; answer from its `Output Json:` line
 //! then        extraction: rule(R), or one more call extract(Q, R)
 //! ```
 //! Every call is one fresh `user` message without a system prompt. With `samples = k > 1`
@@ -24,6 +25,8 @@ pub enum Method {
     ZsCot,
     /// The three DUP stages.
     Dup,
+    /// DUP-s: the stages folded into one call with a JSON answer line.
+    DupS,
 }
 
 impl Method {
@@ -33,6 +36,7 @@ impl Method {
             Method::ZeroShot => "zero-shot",
             Method::ZsCot => "zs-cot",
             Method::Dup => "dup",
+            Method::DupS => "dup-s",
         }
     }
 
@@ -40,7 +44,7 @@ impl Method {
     pub fn calls(self) -> usize {
         match self {
             Method::Dup => 3,
-            _ => 1,
+            Method::ZeroShot | Method::ZsCot | Method::DupS => 1,
         }
     }
 }
@@ -190,10 +194,23 @@ impl Runner<'_> {
                     method,
                 )?
             }
+            Method::DupS => self.call(
+                &mut calls,
+                id,
+                "answer",
+                fill(&t.dup_s, q, "", "", ""),
+                i,
+                method,
+            )?,
         };
-        let extracted = match self.extraction {
-            Extraction::Rule => extract_by_rule(self.kind, &r),
-            Extraction::Llm => self.call(
+        let json_answer = match method {
+            Method::DupS => dup_s_answer(&r),
+            _ => None,
+        };
+        let extracted = match (json_answer, self.extraction) {
+            (Some(a), _) => a,
+            (None, Extraction::Rule) => extract_by_rule(self.kind, &r),
+            (None, Extraction::Llm) => self.call(
                 &mut calls,
                 id,
                 "extract",
@@ -224,6 +241,20 @@ impl Runner<'_> {
         let winner = majority(samples.iter().map(|s| s.pred.as_deref()));
         Ok((samples, winner.and_then(|w| normalise(self.kind, &w))))
     }
+}
+
+/// DUP-s answer parsing (official rule, spec §1.2): the text after the last `Output Json:`,
+/// single quotes turned into double quotes, the value of `"final_answer"` up to `}`, with `$`,
+/// quotes and surrounding spaces stripped. `None` when there is no such value.
+pub fn dup_s_answer(text: &str) -> Option<String> {
+    let (_, tail) = text.rsplit_once("Output Json:")?;
+    let tail = tail.replace('\'', "\"");
+    let (_, after) = tail.split_once("\"final_answer\"")?;
+    let after = after.trim_start().strip_prefix(':')?;
+    let value = after.split('}').next().unwrap_or(after);
+    let v: String = value.chars().filter(|c| *c != '$' && *c != '"').collect();
+    let v = v.trim().trim_end_matches(',').trim();
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 /// Majority vote over normalised answers (unparsable ones do not vote); ties go to the answer

@@ -14,7 +14,7 @@
 //! shows the layout with placeholder sentences).
 //!
 //! File format: sections introduced by a line `=== <name> ===` (`stage1`, `stage2`, `stage3`,
-//! `extract`, `zero_shot`, `zs_cot`); a section's text is every byte after its header line up to
+//! `extract`, `zero_shot`, `zs_cot`, `dup_s`); a section's text is every byte after its header line up to
 //! the newline before the next header (or the end of the file, one final newline dropped).
 //! Missing sections keep the built-in text.
 
@@ -33,6 +33,10 @@ pub const ZS_COT_TRIGGER: &str = "Let's think step by step.";
 /// The project's own answer-extraction prompt (not the official code's wording).
 pub const EXTRACT: &str = "QUESTION: {Q}\nANSWER: {R}\nExtract the final answer to the QUESTION from the ANSWER. Reply with the answer only: a plain number without units, commas or a $ sign; or one option letter; or yes/no; or the short answer string. If there is no answer, reply 0.\nThe final answer is:";
 
+/// The project's own DUP-s prompt (one call; the official wording is not shipped). Same
+/// actions and output scaffold as the official `DUP_simplified_prompting` (spec §1.2).
+pub const DUP_S: &str = "Solve the math word problem in triple back-ticks. Do four things:\n1. State the core question of the problem in one sentence.\n2. List the pieces of information needed to answer the core question.\n3. Reason step by step with that information.\n4. Give the final answer as JSON with one key, final_answer, whose value is a number.\nAnswer in this layout:\nCore Question: <one sentence>\nHints: <list>\nReason Steps: <steps>\nOutput Json: {\"final_answer\": <number>}\n\nText: ```{Q}```";
+
 /// A complete set of prompt templates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateSet {
@@ -50,6 +54,8 @@ pub struct TemplateSet {
     pub zero_shot: String,
     /// Zero-shot-CoT baseline (slots: Q).
     pub zs_cot: String,
+    /// DUP-s, the one-call variant (slots: Q); the answer is read from its `Output Json:` line.
+    pub dup_s: String,
 }
 
 impl TemplateSet {
@@ -63,6 +69,7 @@ impl TemplateSet {
             extract: EXTRACT.into(),
             zero_shot: "{Q}".into(),
             zs_cot: format!("{{Q}} {ZS_COT_TRIGGER}"),
+            dup_s: DUP_S.into(),
         }
     }
 
@@ -83,6 +90,7 @@ impl TemplateSet {
                 "extract" => &mut set.extract,
                 "zero_shot" => &mut set.zero_shot,
                 "zs_cot" => &mut set.zs_cot,
+                "dup_s" => &mut set.dup_s,
                 other => anyhow::bail!("{spec}: unknown template section `{other}`"),
             };
             *slot = body;

@@ -140,3 +140,23 @@ fn replay_scoring_of_repr_lines() {
     assert_eq!((r.n, r.correct, r.unparsable.clone()), (7, 5, vec![5, 7]));
     assert!(score_lines("'1'\n", "", Number).is_err());
 }
+
+#[test]
+fn dup_s_json_answer_parsing() {
+    use crate::dup::method::dup_s_answer;
+    assert_eq!(
+        dup_s_answer("Output Json: {\"final_answer\": 18}").as_deref(),
+        Some("18")
+    );
+    assert_eq!(
+        dup_s_answer("x\nOutput Json: {'final_answer': '$1,250'}").as_deref(),
+        Some("1,250")
+    );
+    assert_eq!(
+        dup_s_answer("Output Json: {\"final_answer\": 2.5, }").as_deref(),
+        Some("2.5")
+    );
+    assert_eq!(dup_s_answer("Output Json: {}"), None);
+    assert_eq!(dup_s_answer("The answer is 3"), None);
+    assert_eq!(normalise(Number, "1,250"), Some(Answer::Number(1250.0)));
+}

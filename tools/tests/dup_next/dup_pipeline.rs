@@ -364,3 +364,26 @@ fn api_key_is_sent_as_bearer_token() {
     );
     assert_eq!(*mock2.auth.lock().expect("lock"), [None]);
 }
+
+#[test]
+fn dup_s_is_one_call_with_json_answer() {
+    let items = gsm8k3();
+    let t = TemplateSet::paper();
+    let mock = start(vec![], dup_replies(answers(&items)));
+    let client = Client::new(config(mock.base_url(), None)).expect("client");
+    // Even with LLM extraction selected, a parsable `Output Json:` line needs no extra call.
+    let rep = evaluate(
+        &runner(&client, &t, Extraction::Llm),
+        &items,
+        &[Method::DupS],
+        2,
+        false,
+    );
+    assert_eq!(mock.hits(), 3);
+    assert_eq!(rep.methods[0].correct, 3, "{}", rep.markdown());
+    let p = &rep.items[0][0].samples[0].calls[0].prompt;
+    assert!(
+        p.ends_with(&format!("Text: ```{}```", items[0].question)),
+        "{p}"
+    );
+}

@@ -95,6 +95,10 @@ pub fn dup_replies(answers: Vec<(String, String)>) -> impl Fn(&str) -> String + 
             "What is asked?".to_string()
         } else if p.contains("Note: Please extract the problem-solving information") {
             "- fact one\n- fact two".to_string()
+        } else if p.starts_with("Solve the math word problem in triple back-ticks") {
+            format!(
+                "Core Question: what?\nHints: - a\nReason Steps: 1 + 1 = 2\nOutput Json: {{'final_answer': '${ans}'}}"
+            )
         } else if p.starts_with("QUESTION: ") {
             ans
         } else {
