@@ -154,6 +154,13 @@ mod exact {
         check("openelm_q8_0", tol(3e-2), tol(1e-5));
     }
 
+    /// F16 weights: ours converts each weight to f32 (as the NumPy oracle); llama.cpp's CPU
+    /// F16 matmul also rounds the activations to F16 (NumPy vs llama.cpp: 6.1e-4).
+    #[test]
+    fn openelm_f16_matches_llamacpp() {
+        check("openelm_f16", tol(2e-3), tol(1e-5));
+    }
+
     /// Incremental decoding (one token at a time with the KV cache) equals the NumPy
     /// full-sequence recompute within 1e-5, and prompt chunking does not change anything.
     #[test]

@@ -8,6 +8,7 @@ Models (each .gguf < 300 KB):
   openelm_f32.gguf   arch `openelm`, 5 ragged layers (q heads 2,2,4,4,6; kv heads 1,2,1,2,3;
                      FFN 32,64,64,96,64), d 32, hd 16, V 300, tied embeddings, F32
   openelm_q8_0.gguf  the same weights with every matrix in Q8_0 (norms F32)
+  openelm_f16.gguf   the same weights with every matrix in F16 (norms F32)
   llama_f32.gguf     arch `llama`, 4 uniform layers (q 4, kv 2, hd 8, FFN 64), d 32, V 300,
                      separate output matrix, interleaved RoPE, F32
   openelm_moe_f32.gguf  the OpenELM shape with MH-MoE FFNs on layers 1 and 3
@@ -124,7 +125,7 @@ def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype, moe=None):
     wr.add_rope_dimension_count(hd)
     wr.add_rope_freq_base(10000.0)
     wr.add_layer_norm_rms_eps(eps)
-    wr.add_file_type(0 if qtype == QT.F32 else 7)
+    wr.add_file_type({QT.F32: 0, QT.F16: 1, QT.Q8_0: 7}[qtype])
     toks, scores, types = vocab()
     wr.add_tokenizer_model("llama")
     wr.add_token_list(toks)
@@ -135,7 +136,11 @@ def write_gguf(path, arch, d, hd, q, kv, ffn, eps, weights, qtype, moe=None):
     wr.add_unk_token_id(0)
     stored = {}
     for name, t in weights.items():
-        if t.ndim >= 2 and qtype == QT.Q8_0:
+        if t.ndim >= 2 and qtype == QT.F16:
+            h = t.astype(np.float16)
+            wr.add_tensor(name, h)
+            stored[name] = h.astype(np.float64)
+        elif t.ndim >= 2 and qtype == QT.Q8_0:
             qd = quantize(t, QT.Q8_0)
             wr.add_tensor(name, qd, raw_shape=qd.shape, raw_dtype=QT.Q8_0)
             stored[name] = dequantize(qd, QT.Q8_0).astype(np.float64)
@@ -274,6 +279,7 @@ def main():
     models = [
         ("openelm_f32", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F32, 11),
         ("openelm_q8_0", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.Q8_0, 11),
+        ("openelm_f16", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F16, 11),
         ("llama_f32", "llama", 32, 8, [4] * 4, [2] * 4, [64] * 4, 1e-5, True, QT.F32, 12),
         ("openelm_moe_f32", "openelm", 32, 16, [2, 2, 4, 4, 6], [1, 2, 1, 2, 3], [32, 64, 64, 96, 64], 1e-6, False, QT.F32, 13),
     ]
