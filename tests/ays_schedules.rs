@@ -218,8 +218,8 @@ fn spec_reference_outputs() {
     for m in [Model::Sd15, Model::Sdxl, Model::Svd] {
         let mut out = [0f32; 11];
         ays::ays(m, 10, AysOptions::default(), &mut out).unwrap();
-        for i in 0..10 {
-            assert_eq!(out[i], m.sigmas()[i] as f32);
+        for (o, t) in out.iter().zip(m.sigmas()).take(10) {
+            assert_eq!(*o, *t as f32);
         }
         assert_eq!(out[10], 0.0);
     }
@@ -379,7 +379,7 @@ fn baselines_match_numpy() {
     ];
     for (got, want, tol) in [(k, want_k, 1e-5), (e, want_e, 1e-5), (kl, want_kl, 1e-7)] {
         for (g, w) in got.iter().zip(want.iter()) {
-            assert!(rel(*g as f64, *w as f64) <= tol, "{g} vs {w}");
+            assert!(rel(*g as f64, *w) <= tol, "{g} vs {w}");
         }
     }
 }
