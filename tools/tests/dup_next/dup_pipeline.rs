@@ -179,12 +179,12 @@ fn retries_on_429_500_and_timeout() {
         vec![
             Fault::Status(429),
             Fault::Status(500),
-            Fault::Delay(Duration::from_millis(1500)),
+            Fault::Delay(Duration::from_millis(4000)),
         ],
         dup_replies(answers(&items)),
     );
     let mut cfg = config(mock.base_url(), None);
-    cfg.timeout = Duration::from_millis(400);
+    cfg.timeout = Duration::from_millis(1500);
     let log = crate::temp_dir("retry-log").join("calls.jsonl");
     cfg.log_path = Some(log.clone());
     let client = Client::new(cfg).expect("client");
