@@ -160,3 +160,19 @@ fn dup_s_json_answer_parsing() {
     assert_eq!(dup_s_answer("The answer is 3"), None);
     assert_eq!(normalise(Number, "1,250"), Some(Answer::Number(1250.0)));
 }
+
+#[test]
+fn data_files_match_spec_hashes() {
+    use sha2::Digest;
+    for (file, prefix, bytes) in [
+        ("gsm8k_test.jsonl", "3730d312f6e34405", 749_738),
+        ("humanevalpack_python.jsonl", "b1376d72be4bd016", 537_907),
+    ] {
+        let data = std::fs::read(crate::crate_dir().join("data").join(file)).expect("data");
+        let hex: String = sha2::Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!((data.len(), &hex[..16]), (bytes, prefix), "{file}");
+    }
+}

@@ -98,3 +98,28 @@ fn cli_trace_prints_the_golden() {
     let want = std::fs::read_to_string(golden_dir().join("long_loop.expected")).expect("exp");
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
 }
+
+#[test]
+fn total_state_cap_and_elision_knobs() {
+    let code = std::fs::read_to_string(golden_dir().join("loop.py")).expect("py");
+    let k = Knobs {
+        max_total_states: 4,
+        ..Knobs::default()
+    };
+    let t = trace(&code, "f([1, 2, 3])", &k, &Limits::default()).expect("trace");
+    assert_eq!(
+        t.annotated,
+        "def f(xs):        # (0) xs=[1, 2, 3]\n    s = 0         # (1) s=0\n    for x in xs:  # (2) x=1\n        s += x    # (3) s=1\n    return s\n# ... 5 more states not shown\n"
+    );
+    let k = Knobs {
+        keep_first: 1,
+        keep_last: 0,
+        ..Knobs::default()
+    };
+    let t = trace(&code, "f([1, 2, 3])", &k, &Limits::default()).expect("trace");
+    assert!(
+        t.annotated.contains("    for x in xs:  # (2) x=1; ...\n"),
+        "{}",
+        t.annotated
+    );
+}
