@@ -19,7 +19,12 @@ pub const CTX: usize = 512;
 pub const KV: KvOptions = KvOptions {
     capacity: 128,
     storage: KvStorage::F16,
-    snapkv: Some(SnapKv { window: 8, kernel: 5, pool: Pool::Max, gqa: Gqa::Group }),
+    snapkv: Some(SnapKv {
+        window: 8,
+        kernel: 5,
+        pool: Pool::Max,
+        gqa: Gqa::Group,
+    }),
     chunk: 32,
 };
 /// Prompt (byte-level tokens): 145 bytes, so prompt + generated tokens overflow the 128-row

@@ -6,6 +6,8 @@
 //! mismatch.
 #![no_std]
 
+#[cfg(feature = "ays")]
+pub mod ays_check;
 pub mod bench;
 pub mod demo;
 pub mod golden;
