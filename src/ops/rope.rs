@@ -55,13 +55,14 @@ fn check_params(head_dim: usize, theta: f32) -> Result<()> {
 /// Always computed with libm `powf`, even under `fast-math`: an error in `inv_freq` is
 /// multiplied by the position (micromath's `powf` is off by up to 7.5e-4 relative, i.e. a
 /// 1.5 rad angle error at position 2048). The per-angle `sin`/`cos` use [`crate::math`].
+/// Meaningful for `j < head_dim / 2`; never panics (`head_dim = 0` gives NaN/inf).
 ///
 /// ```
 /// let f = picoformer::ops::rope_inv_freq(1, 64, 10000.0);
 /// assert!((f - 0.7498942).abs() < 1e-6); // OpenELM spec §8 check 5
 /// ```
 pub fn rope_inv_freq(j: usize, head_dim: usize, theta: f32) -> f32 {
-    1.0 / libm::powf(theta, (2 * j) as f32 / head_dim as f32)
+    1.0 / libm::powf(theta, 2.0 * j as f32 / head_dim as f32)
 }
 
 /// Fills `table` (length exactly [`rope_table_len`]`(head_dim, max_pos)`) with
