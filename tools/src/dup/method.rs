@@ -53,7 +53,7 @@ impl Method {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Extraction {
-    /// [`extract_by_rule`] on the solution (no extra call).
+    /// Rule-based extraction from the solution text (`answer::extract_by_rule`; no extra call).
     Rule,
     /// One more LLM call with the `extract` template (official pipeline).
     Llm,

@@ -104,3 +104,28 @@ fn serve_then_dup_limit3() {
     let results = std::fs::read_to_string(dir.join("out/results.jsonl")).expect("results");
     assert_eq!(results.lines().count(), 3);
 }
+
+#[test]
+fn chat_templates() {
+    use crate::llm::chat_template::{render, ChatTemplate};
+    use crate::llm::Message;
+    let m = |role: &str, content: &str| Message {
+        role: role.into(),
+        content: content.into(),
+    };
+    let one = [m("user", "Q?")];
+    assert_eq!(render(ChatTemplate::Plain, &one), "Q?");
+    let two = [m("system", "Be brief."), m("user", "Q?")];
+    assert_eq!(
+        render(ChatTemplate::Plain, &two),
+        "System: Be brief.\n\nUser: Q?\n\nAssistant:"
+    );
+    assert_eq!(
+        render(ChatTemplate::Chatml, &two),
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n"
+    );
+    assert_eq!(
+        render(ChatTemplate::Llama2, &two),
+        "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nQ? [/INST]"
+    );
+}
