@@ -1,84 +1,138 @@
-//! Kernel dispatch: the portable scalar path, or a SIMD path chosen at run time.
+//! Kernel dispatch: the portable scalar path, or a SIMD path.
 //!
-//! - Always: the scalar row kernels (`row.rs`, `q8_0.rs`), the reference for every SIMD path.
-//! - x86-64 with the `std` feature: AVX2 + FMA + F16C (`x86.rs`) when the CPU has them.
+//! - Always available: the scalar row kernels (`row.rs`, `q8_0.rs`), the reference for every
+//!   SIMD path.
+//! - x86-64 with the `std` feature: AVX2 + FMA + F16C (`x86.rs`), chosen at run time when the
+//!   CPU has them.
+//! - aarch64 with `neon` (compile time): NEON (`neon.rs`); F16 rows stay on the scalar path.
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
 
 use core::slice::ChunksExact;
 
-use super::{q8_0, row, DType};
+use super::DType;
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-use super::x86;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod imp {
+    pub(super) use super::super::neon::{dot, dot_q8, matvec, matvec_q8};
 
-/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"` or `"scalar"`.
-pub fn simd_backend() -> &'static str {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if x86::available() {
-        return "avx2+fma+f16c";
+    pub(super) fn simd_backend() -> &'static str {
+        "neon"
     }
-    "scalar"
+
+    pub(super) fn has_simd() -> bool {
+        true
+    }
+}
+
+#[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
+mod imp {
+    use super::super::{q8_0, row, DType};
+    use core::slice::ChunksExact;
+
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    use super::super::x86;
+
+    pub(super) fn has_simd() -> bool {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x86::available() {
+            return true;
+        }
+        false
+    }
+
+    pub(super) fn simd_backend() -> &'static str {
+        if has_simd() {
+            "avx2+fma+f16c"
+        } else {
+            "scalar"
+        }
+    }
+
+    #[inline]
+    pub(super) fn dot(dtype: DType, r: &[u8], x: &[f32]) -> f32 {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x86::available() {
+            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
+            return unsafe { x86::dot(dtype, r, x) };
+        }
+        row::dot(dtype, r, x)
+    }
+
+    #[inline]
+    pub(super) fn dot_q8(a: &[u8], b: &[u8]) -> f32 {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x86::available() {
+            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
+            return unsafe { x86::dot_q8(a, b) };
+        }
+        q8_0::dot_blocks_q8(a, b)
+    }
+
+    #[inline]
+    pub(super) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x86::available() {
+            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
+            return unsafe { x86::matvec(dtype, rows, x, out) };
+        }
+        for (o, r) in out.iter_mut().zip(rows) {
+            *o = row::dot(dtype, r, x);
+        }
+    }
+
+    #[inline]
+    pub(super) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if x86::available() {
+            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
+            return unsafe { x86::matvec_q8(rows, xq, out) };
+        }
+        for (o, r) in out.iter_mut().zip(rows) {
+            *o = q8_0::dot_blocks_q8(r, xq);
+        }
+    }
+}
+
+/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"`, `"neon"` or `"scalar"`.
+pub fn simd_backend() -> &'static str {
+    imp::simd_backend()
 }
 
 /// One row's dot product with `x`.
 #[inline]
 pub(crate) fn dot(dtype: DType, row: &[u8], x: &[f32]) -> f32 {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if x86::available() {
-        // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
-        return unsafe { x86::dot(dtype, row, x) };
-    }
-    row::dot(dtype, row, x)
+    imp::dot(dtype, row, x)
 }
 
 /// `out[r] = dot(row r, x)`.
 #[inline]
 pub(crate) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if x86::available() {
-        // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
-        return unsafe { x86::matvec(dtype, rows, x, out) };
-    }
-    for (o, r) in out.iter_mut().zip(rows) {
-        *o = row::dot(dtype, r, x);
-    }
+    imp::matvec(dtype, rows, x, out)
 }
 
 /// `out[r] = Q8_0 dot(row r, xq)`.
 #[inline]
 pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if x86::available() {
-        // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
-        return unsafe { x86::matvec_q8(rows, xq, out) };
-    }
-    for (o, r) in out.iter_mut().zip(rows) {
-        *o = q8_0::dot_blocks_q8(r, xq);
-    }
+    imp::matvec_q8(rows, xq, out)
 }
 
 /// Direct access to each implementation, for the SIMD-vs-scalar tests (`tests/quant_simd.rs`).
 /// Lengths are not checked (the shorter input bounds the work). Not a stable API.
 #[doc(hidden)]
 pub mod testing {
-    use super::*;
+    use super::super::{q8_0, row};
+    use super::{imp, DType};
 
     /// Scalar row dot product.
-    pub fn dot_scalar(dtype: DType, row: &[u8], x: &[f32]) -> f32 {
-        row::dot(dtype, row, x)
+    pub fn dot_scalar(dtype: DType, r: &[u8], x: &[f32]) -> f32 {
+        row::dot(dtype, r, x)
     }
 
     /// SIMD row dot product, `None` if no SIMD path exists on this build/CPU.
-    pub fn dot_simd(dtype: DType, row: &[u8], x: &[f32]) -> Option<f32> {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if x86::available() {
-            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
-            return Some(unsafe { x86::dot(dtype, row, x) });
-        }
-        let _ = (dtype, row, x);
-        None
+    pub fn dot_simd(dtype: DType, r: &[u8], x: &[f32]) -> Option<f32> {
+        imp::has_simd().then(|| imp::dot(dtype, r, x))
     }
 
     /// Scalar `Q8_0 × Q8_0` dot product.
@@ -88,12 +142,6 @@ pub mod testing {
 
     /// SIMD `Q8_0 × Q8_0` dot product, `None` if no SIMD path exists on this build/CPU.
     pub fn dot_q8_simd(a: &[u8], b: &[u8]) -> Option<f32> {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if x86::available() {
-            // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
-            return Some(unsafe { x86::dot_q8(a, b) });
-        }
-        let _ = (a, b);
-        None
+        imp::has_simd().then(|| imp::dot_q8(a, b))
     }
 }

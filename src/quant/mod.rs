@@ -12,6 +12,8 @@ mod backend;
 mod dtype;
 mod f16;
 mod matrix;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 pub mod q8_0;
 mod row;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
