@@ -5,8 +5,12 @@
 //! - [`q8_0`]: ggml's 34-byte `Q8_0` block (f16 scale + 32 × i8) — reference quantiser,
 //!   dequantiser and dot products.
 //!
-//! Views carry no alignment requirement: every element is read with `from_le_bytes`, so weights
-//! can sit at any offset of a GGUF file in flash or an mmap.
+//! Views carry no alignment requirement: every element is read with `from_le_bytes` (or an
+//! unaligned SIMD load), so weights can sit at any offset of a GGUF file in flash or an mmap.
+//!
+//! Row kernels: a portable scalar path everywhere; AVX2 + FMA + F16C on x86-64 under `std`
+//! (runtime-detected); NEON on aarch64 (compile-time `target_feature = "neon"`). Each SIMD
+//! path is tested against the scalar one; [`simd_backend`] names the one in use.
 
 mod backend;
 mod dtype;
