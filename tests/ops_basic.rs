@@ -328,3 +328,43 @@ fn dot_axpy() {
     assert_eq!(y, [3.0, 5.0]);
     assert!(axpy(&mut y, 2.0, &[1.0]).is_err());
 }
+
+/// Weights at any byte offset (GGUF data in flash need not be aligned) give bit-identical
+/// results, for every dtype and the dispatched (possibly SIMD) kernels.
+#[test]
+fn unaligned_weights_match_aligned() {
+    let (rows, cols) = (5, 96);
+    let w: Vec<f32> = (0..rows * cols)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01)
+        .collect();
+    let x: Vec<f32> = (0..cols).map(|i| (i as f32 * 0.3).sin()).collect();
+    for dtype in [DType::F32, DType::F16, DType::Q8_0] {
+        let bytes: Vec<u8> = match dtype {
+            DType::F32 => f32_bytes(&w),
+            DType::F16 => w
+                .iter()
+                .flat_map(|v| half::f16::from_f32(*v).to_bits().to_le_bytes())
+                .collect(),
+            DType::Q8_0 => {
+                let mut q = vec![0u8; rows * q8_0_row_bytes(cols)];
+                quantize_row_q8_0(&w, &mut q).unwrap();
+                q
+            }
+        };
+        let base = Matrix::new(dtype, rows, cols, &bytes).unwrap();
+        let mut want = vec![0.0; rows];
+        matvec(&mut want, &base, &x).unwrap();
+        for off in 1..8 {
+            let mut shifted = vec![0u8; off];
+            shifted.extend_from_slice(&bytes);
+            let m = Matrix::new(dtype, rows, cols, &shifted[off..]).unwrap();
+            let mut got = vec![0.0; rows];
+            matvec(&mut got, &m, &x).unwrap();
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{dtype:?} offset {off}"
+            );
+        }
+    }
+}
