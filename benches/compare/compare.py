@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Side-by-side single-thread decode speed: picoformer vs llama.cpp (issue 9, goal 4).
+
+Pinned packages: numpy 2.1.3, llama-cpp-python 0.3.16 (the llama.cpp it bundles, built on install).
+Called by benches/compare/run.sh; usage:
+  python3 compare.py --timer PATH/picoformer-decode-timer --n 128 --reps 3 MODEL.gguf...
+
+Per model, alternating in one process, `reps` times:
+  (a) picoformer: the timer binary (a subprocess) prefills token 1, then times N greedy decode
+      steps (`Session::step` + `sample::greedy`); it runs twice and the second (warm) run counts;
+  (b) llama.cpp: `Llama(n_threads=1, n_threads_batch=1, logits_all=False, F32 KV cache like
+      ours, no flash attention)`, loaded once per model and warmed up once; reset, eval([1]),
+      then N times: argmax of the last logits (numpy over llama_get_logits) and eval([token]).
+      The timed loop includes llama-cpp-python's per-call Python overhead (tens of µs).
+Reports the median tok/s of each and ratio = ours / llama.cpp (> 1 means picoformer is faster).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+
+import numpy as np
+
+
+def ours(timer, model, n):
+    out = subprocess.run([timer, model, str(n), "2"], check=True, capture_output=True, text=True).stdout
+    last = json.loads(out.strip().splitlines()[-1])
+    return last["tok_s"], last["backend"], last["last"]
+
+
+def llama_load(model, n):
+    from llama_cpp import Llama
+
+    return Llama(
+        model_path=model,
+        n_ctx=max(256, n + 8),
+        n_batch=64,
+        n_threads=1,
+        n_threads_batch=1,
+        logits_all=False,
+        type_k=0,  # GGML_TYPE_F32, as picoformer's default KV rows
+        type_v=0,
+        flash_attn=False,
+        verbose=False,
+    )
+
+
+def llama_decode(llm, n):
+    nv = llm.n_vocab()
+    llm.reset()
+    llm.eval([1])
+    nxt = int(np.argmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(nv,))))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        llm.eval([nxt])
+        nxt = int(np.argmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(nv,))))
+    return n / (time.perf_counter() - t0), nxt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--timer", required=True)
+    ap.add_argument("--n", type=int, default=128)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("models", nargs="+")
+    a = ap.parse_args()
+    rows = []
+    for model in a.models:
+        llm = llama_load(model, a.n)
+        llama_decode(llm, a.n)  # warm-up
+        mine, cpp = [], []
+        backend = last_ours = last_cpp = None
+        for _ in range(a.reps):
+            t, backend, last_ours = ours(a.timer, model, a.n)
+            mine.append(t)
+            t, last_cpp = llama_decode(llm, a.n)
+            cpp.append(t)
+        del llm
+        row = {
+            "model": os.path.basename(model),
+            "backend": backend,
+            "ours_tok_s": mine,
+            "llamacpp_tok_s": cpp,
+            "ours_median": statistics.median(mine),
+            # last greedy token after N steps: equal = both decoded the same sequence (expected
+            # for F32; Q8_0 may differ as the activation rounding differs)
+            "last_token_ours": last_ours,
+            "last_token_llamacpp": last_cpp,
+            "llamacpp_median": statistics.median(cpp),
+        }
+        row["ratio"] = row["ours_median"] / row["llamacpp_median"]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print()
+    print("| model | picoformer tok/s (median) | llama.cpp tok/s (median) | ratio ours/llama.cpp | runs ours | runs llama.cpp |")
+    print("|---|---:|---:|---:|---|---|")
+    for r in rows:
+        fmt = lambda v: ", ".join(f"{x:.0f}" for x in v)
+        print(f"| {r['model']} | {r['ours_median']:.1f} | {r['llamacpp_median']:.1f} | {r['ratio']:.2f} | {fmt(r['ours_tok_s'])} | {fmt(r['llamacpp_tok_s'])} |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

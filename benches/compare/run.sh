@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Side-by-side single-thread decode speed, picoformer vs llama.cpp (issue 9 goal 4). Not run in CI.
+#
+#   bash benches/compare/run.sh [SIZES] [N] [REPS]      (defaults: 260K,15M,42M 128 3)
+#
+# Needs numpy 2.1.3, gguf 0.17.1 and llama-cpp-python 0.3.16 (pip install llama-cpp-python==0.3.16
+# builds llama.cpp for this CPU). Models go to $OUT (default /tmp/pico-compare), never the repo.
+# Runs under `nice -n -5` when permitted. Prints machine info and a markdown table.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+SIZES="${1:-260K,15M,42M}"
+N="${2:-128}"
+REPS="${3:-3}"
+OUT="${OUT:-/tmp/pico-compare}"
+
+python3 "$ROOT/benches/compare/make_models.py" --out "$OUT" --sizes "$SIZES"
+cargo build --release --manifest-path "$ROOT/benches/compare/timer/Cargo.toml"
+TIMER="$ROOT/benches/compare/timer/target/release/picoformer-decode-timer"
+
+MODELS=()
+IFS=, read -ra S <<<"$SIZES"
+for s in "${S[@]}"; do
+  for t in f32 q8_0; do MODELS+=("$OUT/stories${s}_${t}.gguf"); done
+done
+
+NICE=()
+if nice -n -5 true 2>/dev/null; then NICE=(nice -n -5); fi
+
+echo "date: $(date -u +%FT%TZ)"
+echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "picoformer: $(git -C "$ROOT" rev-parse --short HEAD), rustc $(rustc --version | cut -d' ' -f2)"
+python3 -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__); print(llama_cpp.llama_print_system_info().decode())"
+"${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" --n "$N" --reps "$REPS" \
+  --json "$OUT/results.json" "${MODELS[@]}"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
