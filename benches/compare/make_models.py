@@ -98,7 +98,7 @@ def write(path, shape, w, qtype):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/pico-compare")
-    ap.add_argument("--sizes", default="260K,15M,42M")
+    ap.add_argument("--sizes", default="260K,15M,42M,110M")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for size in a.sizes.split(","):

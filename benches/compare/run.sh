@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side single-thread decode speed, picoformer vs llama.cpp (issue 9 goal 4). Not run in CI.
 #
-#   bash benches/compare/run.sh [SIZES] [N] [REPS]      (defaults: 260K,15M,42M 128 3)
+#   bash benches/compare/run.sh [SIZES] [N] [REPS]      (defaults: 260K,15M,42M,110M 128 3)
 #
 # Needs numpy 2.1.3, gguf 0.17.1 and llama-cpp-python 0.3.16 (pip install llama-cpp-python==0.3.16
 # builds llama.cpp for this CPU). Models go to $OUT (default /tmp/pico-compare), never the repo.
 # Runs under `nice -n -5` when permitted. Prints machine info and a markdown table.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-SIZES="${1:-260K,15M,42M}"
+SIZES="${1:-260K,15M,42M,110M}"
 N="${2:-128}"
 REPS="${3:-3}"
 OUT="${OUT:-/tmp/pico-compare}"
@@ -22,6 +22,9 @@ IFS=, read -ra S <<<"$SIZES"
 for s in "${S[@]}"; do
   for t in f32 q8_0; do MODELS+=("$OUT/stories${s}_${t}.gguf"); done
 done
+
+# numpy loads OpenBLAS; keep its worker threads off the second core
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 NICE=()
 if nice -n -5 true 2>/dev/null; then NICE=(nice -n -5); fi
