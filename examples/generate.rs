@@ -98,7 +98,12 @@ fn main() -> Result<(), picoformer::Error> {
     let budget = CTX.saturating_sub(a.n).max(1);
     let mut ids = vec![0u32; Tokenizer::max_tokens(a.prompt.len())];
     let mut tscratch = vec![Symbol::EMPTY; Tokenizer::scratch_len(a.prompt.len())];
-    let n_ids = tok.encode(a.prompt.as_bytes(), tok.add_bos_default(), &mut tscratch, &mut ids)?;
+    let n_ids = tok.encode(
+        a.prompt.as_bytes(),
+        tok.add_bos_default(),
+        &mut tscratch,
+        &mut ids,
+    )?;
     let prompt = &ids[..n_ids.min(budget)];
 
     let mut out = std::io::stdout().lock();
@@ -127,7 +132,10 @@ fn main() -> Result<(), picoformer::Error> {
     let t_gen = t1.elapsed();
     drop(out);
 
-    println!("\n\n--- picoformer demo: {} ---", file.get_str("general.name").unwrap_or("model"));
+    println!(
+        "\n\n--- picoformer demo: {} ---",
+        file.get_str("general.name").unwrap_or("model")
+    );
     println!(
         "model: {} layers, d={}, vocab {}, {} parameters stored, {} bytes of GGUF (Q8_0)",
         cfg.n_layers(),
