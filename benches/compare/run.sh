@@ -30,7 +30,7 @@ NICE=()
 if nice -n -5 true 2>/dev/null; then NICE=(nice -n -5); fi
 
 echo "date: $(date -u +%FT%TZ)"
-echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+echo "cpu: $(lscpu | sed -n "s/^Model name: *//p"), $(nproc --all) cores"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "picoformer: $(git -C "$ROOT" rev-parse --short HEAD), rustc $(rustc --version | cut -d' ' -f2)"
 python3 -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__); print(llama_cpp.llama_print_system_info().decode())"
