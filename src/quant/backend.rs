@@ -5,6 +5,8 @@
 //! - x86-64 with the `std` feature: AVX2 + FMA + F16C (`x86.rs`), chosen at run time when the
 //!   CPU has them.
 //! - aarch64 with `neon` (compile time): NEON (`neon.rs`); F16 rows stay on the scalar path.
+//! - Arm with the DSP extension (cfg `picoformer_arm_dsp`, set by `build.rs`; Cortex-M4/M7/M33):
+//!   `SMLAD` for the `Q8_0 × Q8_0` products (`dsp.rs`); the other row kernels stay scalar.
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
@@ -28,22 +30,29 @@ mod imp {
 
 #[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
 mod imp {
-    use super::super::{q8_0, row, DType};
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
+    use super::super::q8_0;
+    use super::super::{row, DType};
     use core::slice::ChunksExact;
 
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     use super::super::x86;
+
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    use super::super::dsp;
 
     pub(super) fn has_simd() -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if x86::available() {
             return true;
         }
-        false
+        cfg!(all(target_arch = "arm", picoformer_arm_dsp))
     }
 
     pub(super) fn simd_backend() -> &'static str {
-        if has_simd() {
+        if cfg!(all(target_arch = "arm", picoformer_arm_dsp)) {
+            "arm-dsp"
+        } else if has_simd() {
             "avx2+fma+f16c"
         } else {
             "scalar"
@@ -67,7 +76,11 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::dot_q8(a, b) };
         }
-        q8_0::dot_blocks_q8(a, b)
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        let f = dsp::dot_q8;
+        #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
+        let f = q8_0::dot_blocks_q8;
+        f(a, b)
     }
 
     #[inline]
@@ -89,13 +102,17 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::matvec_q8(rows, xq, out) };
         }
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        dsp::matvec_q8(rows, xq, out);
+        #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
         for (o, r) in out.iter_mut().zip(rows) {
             *o = q8_0::dot_blocks_q8(r, xq);
         }
     }
 }
 
-/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"`, `"neon"` or `"scalar"`.
+/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"`, `"neon"`, `"arm-dsp"` or
+/// `"scalar"`.
 pub fn simd_backend() -> &'static str {
     imp::simd_backend()
 }

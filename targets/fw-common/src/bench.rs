@@ -1,5 +1,6 @@
 //! Measured regions for instruction counting: each kernel is run once on deterministic
 //! pseudo-random data, wrapped by the caller's `measure` callback (which places the markers).
+//! Also [`check_q8_simd`]: the SIMD (e.g. Arm DSP) `Q8_0 × Q8_0` path against the scalar one.
 
 use picoformer::ops;
 use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
@@ -17,12 +18,81 @@ static mut XQ8: [u8; ops::matvec_q8_scratch_len(C)] = [0; ops::matvec_q8_scratch
 
 struct Rng(u32);
 impl Rng {
-    fn next(&mut self) -> f32 {
+    fn bits(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
-        (self.0 >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        self.0
     }
+    fn next(&mut self) -> f32 {
+        (self.bits() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    }
+}
+
+/// Rows / blocks per row of the SIMD-vs-scalar check (7 rows: one 4-row pass + 3 single rows).
+const CR: usize = 7;
+const CB: usize = 9;
+const CROW: usize = CB * 34;
+
+/// Fills `dst` with random `Q8_0` blocks: random finite f16 scales (both signs, normal and
+/// subnormal) and quants that are random, all -128, all 127, or random with extra -128s.
+fn random_q8_blocks(rng: &mut Rng, dst: &mut [u8]) {
+    for block in dst.chunks_exact_mut(34) {
+        let r = rng.bits();
+        let exp = (r >> 16) % 31; // 0 (subnormal) ..= 30, never inf/NaN
+        let d = ((r & 0x8000) | (exp << 10) | (r & 0x3ff)) as u16;
+        block[..2].copy_from_slice(&d.to_le_bytes());
+        let kind = (r >> 24) % 4;
+        for q in block[2..].iter_mut() {
+            let v = rng.bits();
+            *q = match kind {
+                0 => v as u8,
+                1 => 0x80,
+                2 => 0x7f,
+                _ if v & 3 == 0 => 0x80,
+                _ => (v >> 8) as u8,
+            };
+        }
+    }
+}
+
+/// The SIMD `Q8_0 × Q8_0` dot product and matvec (4-row passes and single rows, unaligned
+/// rows) must equal the portable scalar `dot_blocks_q8` bit for bit on random blocks,
+/// including -128 × -128 blocks (the largest i32 block sum). Skipped (not reported) when the
+/// build has no SIMD path for it.
+pub fn check_q8_simd(f: &mut dyn FnMut(&crate::Check)) {
+    use picoformer::quant::testing::{dot_q8_scalar, dot_q8_simd};
+    if dot_q8_simd(&[], &[]).is_none() {
+        return;
+    }
+    let mut rng = Rng(0x9e37_79b9);
+    let mut mismatches = 0u32;
+    let mut ok = true;
+    let mut w = [0u8; CR * CROW + 1];
+    let mut xq = [0u8; CROW];
+    for round in 0..8 {
+        random_q8_blocks(&mut rng, &mut xq);
+        // Odd rounds use rows at an odd byte offset (unaligned word loads).
+        let rows = &mut w[round % 2..round % 2 + CR * CROW];
+        random_q8_blocks(&mut rng, rows);
+        let mut out = [0.0f32; CR];
+        let Ok(m) = Matrix::new(DType::Q8_0, CR, CB * 32, rows) else {
+            ok = false;
+            break;
+        };
+        ok &= ops::matvec_q8_pre(&mut out, &m, &xq).is_ok();
+        for (r, o) in rows.chunks_exact(CROW).zip(out) {
+            let want = dot_q8_scalar(r, &xq);
+            let got = dot_q8_simd(r, &xq).unwrap_or(f32::NAN);
+            mismatches += u32::from(want.to_bits() != got.to_bits());
+            mismatches += u32::from(want.to_bits() != o.to_bits());
+        }
+    }
+    f(&crate::Check {
+        name: "simd/q8_0xq8_0_vs_scalar_bitexact",
+        worst: mismatches as f32,
+        pass: ok && mismatches == 0,
+    });
 }
 
 /// `measure(name, macs, kernel)` must call `kernel` exactly once between its markers.
@@ -83,6 +153,10 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     });
     measure("matvec_q8_0_q8act_288x288", R * C, &mut || {
         ok &= ops::matvec_q8(&mut out, &mq8, &x, xq8).is_ok()
+    });
+    // The same with the activations already quantised (as for Q, K and V sharing one input).
+    measure("matvec_q8_0_q8pre_288x288", R * C, &mut || {
+        ok &= ops::matvec_q8_pre(&mut out, &mq8, xq8).is_ok()
     });
     let mut v = [0.0f32; C];
     v.copy_from_slice(&x);

@@ -51,6 +51,7 @@ pub fn for_each_check(f: &mut dyn FnMut(&Check)) {
         f(&check("spec/rope_neox_e0", ok, err, 1e-6));
     }
     crate::golden_files::for_each_check(f);
+    crate::bench::check_q8_simd(f);
     #[cfg(feature = "ays")]
     crate::ays_check::for_each_check(f);
 }

@@ -1,0 +1,29 @@
+//! Build script: detects whether the target has the Arm DSP extension (`SMLAD`, `SXTB16`).
+//!
+//! `cfg(target_feature = "dsp")` is unstable on stable Rust (rustc does not expose it), so the
+//! DSP kernel (`src/quant/dsp.rs`) is selected by the custom cfg `picoformer_arm_dsp`, set when
+//! - the target is Armv7E-M (`thumbv7em-*`: Cortex-M4/M7, DSP is part of the architecture), or
+//! - the target is Armv8-M Mainline (`thumbv8m.main-*`) and the rustflags select a CPU whose
+//!   LLVM definition includes DSP (`target-cpu=cortex-m33/m35p/m55/m85`) or `+dsp`.
+//!
+//! `PICOFORMER_NO_DSP=1` forces the portable scalar path.
+
+use std::env;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(picoformer_arm_dsp)");
+    println!("cargo::rerun-if-env-changed=PICOFORMER_NO_DSP");
+    println!("cargo::rerun-if-changed=build.rs");
+    if env::var_os("PICOFORMER_NO_DSP").is_some() {
+        return;
+    }
+    let target = env::var("TARGET").unwrap_or_default();
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let v8m_dsp = ["cortex-m33", "cortex-m35p", "cortex-m55", "cortex-m85"]
+        .iter()
+        .any(|cpu| flags.contains(&format!("target-cpu={cpu}")))
+        || flags.contains("+dsp");
+    if target.starts_with("thumbv7em") || (target.starts_with("thumbv8m.main") && v8m_dsp) {
+        println!("cargo::rustc-cfg=picoformer_arm_dsp");
+    }
+}
