@@ -2,8 +2,8 @@
 # Firmware in QEMU.
 # 1. Kernel self-tests: each target crate runs every ops golden case on the device and exits
 #    through semihosting (0 = all cases match).
-# 2. Demo LM (issue 8): `generate` on Cortex-M4F and Cortex-M33 (model in flash, static RAM
-#    only) must print exactly the token ids of the host simulation (targets/host-sim), which
+# 2. Demo LM (issue 8): `generate` (size-optimised `flash` profile) on Cortex-M4F and
+#    Cortex-M33 (model in flash, static RAM only) must print exactly the token ids of the host simulation (targets/host-sim), which
 #    also runs as aarch64 Linux under qemu-user. Checks the flash (<= 1 MiB) and RAM
 #    (<= 256 KiB: statics + measured stack peak) budgets.
 set -euo pipefail
@@ -37,7 +37,7 @@ diff <(grep '^token ' "$tmp/a53.log") "$tmp/host.tokens" >/dev/null \
 
 for t in cortex-m4f-qemu cortex-m33-qemu; do
     echo "--- $t demo LM"
-    if ! (cd "$t" && cargo run --release --quiet --bin generate) >"$tmp/$t.gen" 2>&1; then
+    if ! (cd "$t" && cargo run --profile flash --quiet --bin generate) >"$tmp/$t.gen" 2>&1; then
         fail "$t: generate exited non-zero"
     fi
     grep -vE '^token ' "$tmp/$t.gen" || true
@@ -46,7 +46,7 @@ for t in cortex-m4f-qemu cortex-m33-qemu; do
     else
         fail "$t: token ids differ from the host simulation"
     fi
-    elf=$(find "$t/target" -path '*release/generate' -type f | head -1)
+    elf=$(find "$t/target" -path '*/flash/generate' -type f | head -1)
     arm-none-eabi-size "$elf"
     flash=$(arm-none-eabi-size -A "$elf" | awk '$1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { s += $2 } END { print s }')
     ram=$(sed -n 's/.*total \([0-9]*\) B.*/\1/p' "$tmp/$t.gen")
