@@ -92,7 +92,10 @@ fn seeded_sampling_is_deterministic() {
             // order differs from the scalar path: equal up to rounding, not bit for bit. The
             // bit-exact contract holds for the scalar build (`cargo test -p picoformer`), which is
             // the code the firmware runs (targets/fw-common/src/ays_check.rs checks the same bits).
-            let err = got.iter().zip(&want).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            let err = got
+                .iter()
+                .zip(&want)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
             assert!(err <= 1e-3, "{name}: SIMD host samples differ by {err}");
         } else {
             assert_eq!(got, &want, "{name}: host samples changed");

@@ -229,10 +229,17 @@ fn kept_sets_match_tie_aware() {
     }
     assert!(exact_heads >= 15, "{exact_heads}");
     // Check 6: query heads sharing a KV head select independently (sets may differ).
-    let c = cases().into_iter().find(|c| c.name == "max5_gqa_repeat").unwrap();
+    let c = cases()
+        .into_iter()
+        .find(|c| c.name == "max5_gqa_repeat")
+        .unwrap();
     let r = run(&c);
     let kn = r.sel.kept;
-    assert_ne!(&r.kept[..kn], &r.kept[kn..2 * kn], "heads 0 and 1 share KV head 0");
+    assert_ne!(
+        &r.kept[..kn],
+        &r.kept[kn..2 * kn],
+        "heads 0 and 1 share KV head 0"
+    );
     assert!(tied_heads > 0, "the goldens should exercise ties");
 }
 

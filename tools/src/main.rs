@@ -12,11 +12,11 @@ mod cmd_next;
 mod cmd_run;
 mod cmd_serve;
 mod cmd_snapkv;
-mod model_util;
 mod convert;
-mod gguf_writer;
 mod dup;
+mod gguf_writer;
 mod llm;
+mod model_util;
 mod next;
 
 #[derive(Parser)]
