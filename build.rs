@@ -6,7 +6,8 @@
 //! - the target is Armv8-M Mainline (`thumbv8m.main-*`) and the rustflags select a CPU whose
 //!   LLVM definition includes DSP (`target-cpu=cortex-m33/m35p/m55/m85`) or `+dsp`.
 //!
-//! `PICOFORMER_NO_DSP=1` forces the portable scalar path.
+//! Only hard-float (`*eabihf`) targets: the kernel converts block scales with the FPU's
+//! `VCVTB.F32.F16`. `PICOFORMER_NO_DSP=1` forces the portable scalar path.
 
 use std::env;
 
@@ -23,7 +24,8 @@ fn main() {
         .iter()
         .any(|cpu| flags.contains(&format!("target-cpu={cpu}")))
         || flags.contains("+dsp");
-    if target.starts_with("thumbv7em") || (target.starts_with("thumbv8m.main") && v8m_dsp) {
+    let dsp = target.starts_with("thumbv7em") || (target.starts_with("thumbv8m.main") && v8m_dsp);
+    if dsp && target.ends_with("eabihf") {
         println!("cargo::rustc-cfg=picoformer_arm_dsp");
     }
 }
