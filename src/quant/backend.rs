@@ -6,7 +6,8 @@
 //!   CPU has them.
 //! - aarch64 with `neon` (compile time): NEON (`neon.rs`); F16 rows stay on the scalar path.
 //! - Arm with the DSP extension (cfg `picoformer_arm_dsp`, set by `build.rs`; Cortex-M4/M7/M33):
-//!   `SMLAD` for the `Q8_0 × Q8_0` products (`dsp.rs`); the other row kernels stay scalar.
+//!   `SMLAD` for the `Q8_0 × Q8_0` products and `VLDM`/`VMLA` for F32 rows, both in the scalar
+//!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
@@ -66,6 +67,10 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::dot(dtype, r, x) };
         }
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        if dtype == DType::F32 {
+            return dsp::dot_f32(r, x);
+        }
         row::dot(dtype, r, x)
     }
 
@@ -89,6 +94,13 @@ mod imp {
         if x86::available() {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::matvec(dtype, rows, x, out) };
+        }
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        if dtype == DType::F32 {
+            for (o, r) in out.iter_mut().zip(rows) {
+                *o = dsp::dot_f32(r, x);
+            }
+            return;
         }
         for (o, r) in out.iter_mut().zip(rows) {
             *o = row::dot(dtype, r, x);

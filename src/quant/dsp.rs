@@ -19,8 +19,8 @@ use core::slice::ChunksExact;
 
 use super::q8_0::{Q8_0_BLOCK_BYTES, QK8_0};
 
-/// Rows processed per pass (sharing each activation word load and unpacking): 3 row pointers
-/// + 1 activation pointer + 3 sums + 4 temporaries fit the registers. (4 rows fit too, 13
+/// Rows processed per pass (sharing each activation word load and unpacking): 3 row pointers,
+/// 1 activation pointer, 3 sums and 4 temporaries fit the registers. (4 rows fit too, in 13
 /// registers, but the spills around the block cost what the shared loads save: 1.985 vs
 /// 1.983 instructions/MAC on Cortex-M4F.)
 const ROWS: usize = 3;
@@ -248,4 +248,64 @@ pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32
     for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
         *o = dot_q8(r, xq);
     }
+}
+
+/// F32 row dot product with the same summation order as the scalar
+/// [`dot_f32`](super::row::dot_f32) — lane `l` of 8 accumulates `w[8i + l] · x[8i + l]` in
+/// ascending `i` (multiply rounded, then add rounded), then `Σ lanes` in lane order, then the
+/// tail — so results are bit-identical to it.
+///
+/// The loop is `VLDM` of 8 activations and 8 weights and 8 `VMLA.F32` (non-fused: Armv7-M's
+/// `VMLA` rounds the product before the accumulation, exactly `acc + (w · x)`). Needs a
+/// 4-byte-aligned row of exactly `4 · x.len()` bytes; anything else takes the scalar path.
+#[inline]
+pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let chunks = x.len() / LANES;
+    if chunks == 0 || row.len() != 4 * x.len() || !(row.as_ptr() as usize).is_multiple_of(4) {
+        return super::row::dot_f32(row, x);
+    }
+    let mut acc = [0.0f32; LANES];
+    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` the same number of
+    // 4-byte-aligned f32 (checked above), exactly what the loop reads (`chunks ≥ 1`
+    // iterations of 8 + 8 words); `acc` is 8 aligned f32, read and written once. s0–s23 are
+    // saved and restored on the stack around their use (rustc cannot name FPU registers on
+    // these targets: its `vfp2` feature is unstable). Flags are clobbered by `SUBS`.
+    unsafe {
+        asm!(
+            "vpush {{s0-s15}}",
+            "vpush {{s16-s23}}",
+            "vldm {acc}, {{s0-s7}}",
+            "2:",
+            "vldmia {x}!, {{s8-s15}}",
+            "vldmia {w}!, {{s16-s23}}",
+            "vmla.f32 s0, s16, s8",
+            "vmla.f32 s1, s17, s9",
+            "vmla.f32 s2, s18, s10",
+            "vmla.f32 s3, s19, s11",
+            "vmla.f32 s4, s20, s12",
+            "vmla.f32 s5, s21, s13",
+            "vmla.f32 s6, s22, s14",
+            "vmla.f32 s7, s23, s15",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vstm {acc}, {{s0-s7}}",
+            "vpop {{s16-s23}}",
+            "vpop {{s0-s15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            x = inout(reg) x.as_ptr() => _,
+            w = inout(reg) row.as_ptr() => _,
+            n = inout(reg) chunks => _,
+        );
+    }
+    let (rt, xt) = (
+        row.get(chunks * LANES * 4..).unwrap_or(&[]),
+        x.get(chunks * LANES..).unwrap_or(&[]),
+    );
+    let mut tail = 0.0f32;
+    for (w, &v) in rt.chunks_exact(4).zip(xt) {
+        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
+        tail += w * v;
+    }
+    acc.iter().sum::<f32>() + tail
 }

@@ -166,3 +166,64 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     measure("softmax_288", C, &mut || ok &= ops::softmax(&mut v).is_ok());
     ok
 }
+
+/// The SIMD F32 row dot product and matvec must equal the scalar one bit for bit: random
+/// values of mixed magnitude and sign, lengths with and without a tail (not a multiple of 8),
+/// aligned and unaligned rows (the latter fall back to the scalar path). Skipped when the build
+/// has no SIMD path.
+pub fn check_f32_simd(f: &mut dyn FnMut(&crate::Check)) {
+    use picoformer::quant::testing::{dot_scalar, dot_simd};
+    if dot_simd(DType::F32, &[], &[]).is_none() {
+        return;
+    }
+    const N: usize = 75; // 9 chunks of 8 + a tail of 3
+    const ROWS: usize = 5;
+    let mut rng = Rng(0x2545_f491);
+    let mut mismatches = 0u32;
+    let mut ok = true;
+    // Backing storage aligned to 4 so offset 0 is an aligned row and offset 1 an unaligned one.
+    let mut buf = [0u32; (ROWS * N * 4 + 4) / 4];
+    let mut x = [0.0f32; N];
+    for round in 0..8 {
+        for v in x.iter_mut() {
+            *v = rng.next() * (1 << (rng.bits() % 16)) as f32;
+        }
+        let off = round % 2;
+        let mut bytes = [0u8; ROWS * N * 4 + 4];
+        for (i, c) in bytes[off..off + ROWS * N * 4]
+            .chunks_exact_mut(4)
+            .enumerate()
+        {
+            let v = rng.next() / (1 << (i % 11)) as f32;
+            c.copy_from_slice(&v.to_le_bytes());
+        }
+        for (w, c) in buf.iter_mut().zip(bytes.chunks_exact(4)) {
+            *w = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        // SAFETY: `buf` is plain u32 storage of exactly `bytes.len()` bytes, viewed as bytes.
+        let view = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), bytes.len()) };
+        let rows = &view[off..off + ROWS * N * 4];
+        for n in [N, N - 3, 8] {
+            for r in rows.chunks_exact(N * 4) {
+                let r = &r[..n * 4];
+                let want = dot_scalar(DType::F32, r, &x[..n]);
+                let got = dot_simd(DType::F32, r, &x[..n]).unwrap_or(f32::NAN);
+                mismatches += u32::from(want.to_bits() != got.to_bits());
+            }
+        }
+        let mut out = [0.0f32; ROWS];
+        let Ok(m) = Matrix::new(DType::F32, ROWS, N, rows) else {
+            ok = false;
+            break;
+        };
+        ok &= ops::matvec(&mut out, &m, &x).is_ok();
+        for (r, o) in rows.chunks_exact(N * 4).zip(out) {
+            mismatches += u32::from(dot_scalar(DType::F32, r, &x).to_bits() != o.to_bits());
+        }
+    }
+    f(&crate::Check {
+        name: "simd/f32_vs_scalar_bitexact",
+        worst: mismatches as f32,
+        pass: ok && mismatches == 0,
+    });
+}
