@@ -256,18 +256,50 @@ pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32
 /// tail — so results are bit-identical to it.
 ///
 /// The loop is `VLDM` of 8 activations and 8 weights and 8 `VMLA.F32` (non-fused: Armv7-M's
-/// `VMLA` rounds the product before the accumulation, exactly `acc + (w · x)`). Needs a
-/// 4-byte-aligned row of exactly `4 · x.len()` bytes; anything else takes the scalar path.
+/// `VMLA` rounds the product before the accumulation, exactly `acc + (w · x)`). Rows that are
+/// not 4-byte aligned load their weights with unaligned `LDR`s moved in pairs by `VMOV`
+/// (`VLDM` needs alignment). Needs a row of exactly `4 · x.len()` bytes; anything else takes
+/// the scalar path.
 #[inline]
 pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
     const LANES: usize = 8;
     let chunks = x.len() / LANES;
-    if chunks == 0 || row.len() != 4 * x.len() || !(row.as_ptr() as usize).is_multiple_of(4) {
+    if chunks == 0 || row.len() != 4 * x.len() {
         return super::row::dot_f32(row, x);
     }
     let mut acc = [0.0f32; LANES];
-    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` the same number of
-    // 4-byte-aligned f32 (checked above), exactly what the loop reads (`chunks ≥ 1`
+    if (row.as_ptr() as usize).is_multiple_of(4) {
+        lanes_aligned(&mut acc, row, x, chunks);
+    } else {
+        lanes_unaligned(&mut acc, row, x, chunks);
+    }
+    let (rt, xt) = (
+        row.get(chunks * LANES * 4..).unwrap_or(&[]),
+        x.get(chunks * LANES..).unwrap_or(&[]),
+    );
+    let mut tail = 0.0f32;
+    for (w, &v) in rt.chunks_exact(4).zip(xt) {
+        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
+        tail += w * v;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `true` if `chunks ≥ 1` chunks of 8 fit both `row` (bytes) and `x`.
+#[inline(always)]
+fn fits(row: &[u8], x: &[f32], chunks: usize) -> bool {
+    chunks > 0 && chunks.checked_mul(32).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
+}
+
+/// `acc[l] += w[8i + l] · x[8i + l]` for `i < chunks`; does nothing unless `row` is 4-byte
+/// aligned and [`fits`].
+#[inline(always)]
+fn lanes_aligned(acc: &mut [f32; 8], row: &[u8], x: &[f32], chunks: usize) {
+    if !fits(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
+        return;
+    }
+    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
+    // bytes, 4-byte aligned (checked just above), exactly what the loop reads (`chunks ≥ 1`
     // iterations of 8 + 8 words); `acc` is 8 aligned f32, read and written once. s0–s23 are
     // saved and restored on the stack around their use (rustc cannot name FPU registers on
     // these targets: its `vfp2` feature is unstable). Flags are clobbered by `SUBS`.
@@ -298,14 +330,59 @@ pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
             n = inout(reg) chunks => _,
         );
     }
-    let (rt, xt) = (
-        row.get(chunks * LANES * 4..).unwrap_or(&[]),
-        x.get(chunks * LANES..).unwrap_or(&[]),
-    );
-    let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(4).zip(xt) {
-        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
-        tail += w * v;
+}
+
+/// [`lanes_aligned`] for a row at any alignment; does nothing unless [`fits`].
+#[inline(always)]
+fn lanes_unaligned(acc: &mut [f32; 8], row: &[u8], x: &[f32], chunks: usize) {
+    if !fits(row, x, chunks) {
+        return;
     }
-    acc.iter().sum::<f32>() + tail
+    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
+    // bytes (checked just above), read with `LDR` (unaligned allowed on Armv7-M/Armv8-M
+    // Mainline with the default CCR.UNALIGN_TRP = 0), exactly what the loop reads (`chunks ≥ 1`
+    // iterations of 8 + 8 words); `acc` is 8 aligned f32, read and written once. s0–s23 are
+    // saved and restored on the stack around their use (rustc cannot name FPU registers on
+    // these targets: its `vfp2` feature is unstable). Flags are clobbered by `SUBS`.
+    unsafe {
+        asm!(
+            "vpush {{s0-s15}}",
+            "vpush {{s16-s23}}",
+            "vldm {acc}, {{s0-s7}}",
+            "2:",
+            "vldmia {x}!, {{s8-s15}}",
+            "ldr {t0}, [{w}]",
+            "ldr {t1}, [{w}, #4]",
+            "vmov s16, s17, {t0}, {t1}",
+            "ldr {t0}, [{w}, #8]",
+            "ldr {t1}, [{w}, #12]",
+            "vmov s18, s19, {t0}, {t1}",
+            "ldr {t0}, [{w}, #16]",
+            "ldr {t1}, [{w}, #20]",
+            "vmov s20, s21, {t0}, {t1}",
+            "ldr {t0}, [{w}, #24]",
+            "ldr {t1}, [{w}, #28]",
+            "vmov s22, s23, {t0}, {t1}",
+            "add {w}, {w}, #32",
+            "vmla.f32 s0, s16, s8",
+            "vmla.f32 s1, s17, s9",
+            "vmla.f32 s2, s18, s10",
+            "vmla.f32 s3, s19, s11",
+            "vmla.f32 s4, s20, s12",
+            "vmla.f32 s5, s21, s13",
+            "vmla.f32 s6, s22, s14",
+            "vmla.f32 s7, s23, s15",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vstm {acc}, {{s0-s7}}",
+            "vpop {{s16-s23}}",
+            "vpop {{s0-s15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            x = inout(reg) x.as_ptr() => _,
+            w = inout(reg) row.as_ptr() => _,
+            n = inout(reg) chunks => _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+        );
+    }
 }

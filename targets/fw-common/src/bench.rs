@@ -11,7 +11,8 @@ const C: usize = 288;
 /// F16 is measured on fewer rows: software f16 conversion makes it ~10x slower per MAC.
 const R16: usize = 32;
 
-static mut W32: [u8; R * C * 4] = [0; R * C * 4];
+/// One spare byte: the unaligned-F32 region reads the same weights from offset 1.
+static mut W32: [u8; R * C * 4 + 1] = [0; R * C * 4 + 1];
 static mut W16: [u8; R16 * C * 2] = [0; R16 * C * 2];
 static mut WQ8: [u8; R * (C / 32) * 34] = [0; R * (C / 32) * 34];
 static mut XQ8: [u8; ops::matvec_q8_scratch_len(C)] = [0; ops::matvec_q8_scratch_len(C)];
@@ -134,7 +135,7 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     let mut out = [0.0f32; R];
     let mut ok = true;
     let (Ok(m32), Ok(m16), Ok(mq8)) = (
-        Matrix::new(DType::F32, R, C, w32),
+        Matrix::new(DType::F32, R, C, &w32[..R * C * 4]),
         Matrix::new(DType::F16, R16, C, w16),
         Matrix::new(DType::Q8_0, R, C, wq8),
     ) else {
@@ -144,6 +145,14 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     measure("empty", 0, &mut || {});
     measure("matvec_f32_288x288", R * C, &mut || {
         ok &= ops::matvec(&mut out, &m32, &x).is_ok()
+    });
+    // The same weights at an odd address (e.g. an F32 GGUF embedded with `include_bytes!`).
+    w32.copy_within(0..R * C * 4, 1);
+    let Ok(m32u) = Matrix::new(DType::F32, R, C, &w32[1..]) else {
+        return false;
+    };
+    measure("matvec_f32_unaligned_288x288", R * C, &mut || {
+        ok &= ops::matvec(&mut out, &m32u, &x).is_ok()
     });
     measure("matvec_f16_32x288", R16 * C, &mut || {
         ok &= ops::matvec(&mut out[..R16], &m16, &x).is_ok()
