@@ -63,8 +63,17 @@ fn f32_gguf_matches_pytorch() {
     let got = crate_logits("models/shakespeare-f32.gguf", &tokens);
     let (rel, top1) = compare(&got, &want, v);
     println!("F32: max rel logit error {rel:.3e}, top-1 agreement {top1}");
-    assert!(rel <= 1e-4, "F32 logits differ from PyTorch: {rel}");
-    assert_eq!(top1, 1.0);
+    if cfg!(feature = "fast-math") {
+        // micromath's exp (2.4e-3 relative, BENCHMARKS.md) moves softmax/SiLU outputs.
+        assert!(
+            rel <= 0.1,
+            "F32 (fast-math) logits differ from PyTorch: {rel}"
+        );
+        assert!(top1 >= 0.9, "F32 (fast-math) top-1 agreement {top1}");
+    } else {
+        assert!(rel <= 1e-4, "F32 logits differ from PyTorch: {rel}");
+        assert_eq!(top1, 1.0);
+    }
 }
 
 #[test]
@@ -73,6 +82,11 @@ fn q8_0_gguf_close_to_pytorch() {
     let got = crate_logits("models/shakespeare-q8_0.gguf", &tokens);
     let (rel, top1) = compare(&got, &want, v);
     println!("Q8_0: max rel logit error {rel:.3e}, top-1 agreement {top1}");
-    assert!(rel <= 5e-2, "Q8_0 logits too far from PyTorch: {rel}");
+    let bound = if cfg!(feature = "fast-math") {
+        0.1
+    } else {
+        3e-2
+    };
+    assert!(rel <= bound, "Q8_0 logits too far from PyTorch: {rel}");
     assert!(top1 >= 0.9, "Q8_0 top-1 agreement {top1}");
 }

@@ -10,7 +10,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p picoformer --no-default-features -- -D warnings
 cargo clippy -p picoformer --features fast-math,defmt -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc -p picoformer --no-deps
-cargo test -p picoformer
-cargo test -p picoformer --features std
-cargo test -p picoformer --features fast-math
-cargo test -p picoformer-tools
+cargo test -p picoformer --no-fail-fast
+cargo test -p picoformer --features std --no-fail-fast
+cargo test -p picoformer --features fast-math --no-fail-fast
+cargo test -p picoformer-tools --no-fail-fast

@@ -5,4 +5,4 @@ set -euo pipefail
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
 export PROPTEST_CASES=${PROPTEST_CASES:-64}
-cargo test -p picoformer --target aarch64-unknown-linux-gnu
+cargo test -p picoformer --target aarch64-unknown-linux-gnu --no-fail-fast
