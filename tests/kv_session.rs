@@ -128,7 +128,15 @@ fn quality_vs_full_cache() {
     let bytes = model_bytes();
     let model = Model::new(File::parse(&bytes).unwrap()).unwrap();
     let vocab = model.config().vocab_size;
-    let prompt = tokens(vocab, PROMPT, 11);
+    // Random tokens by default; `PICO_KV_TEXT=file` takes the prompt from a text instead (bytes
+    // from offset 20000, for byte-level models such as the demo LM: in-distribution attention).
+    let prompt = match std::env::var("PICO_KV_TEXT") {
+        Ok(path) => std::fs::read(path).unwrap()[20_000..20_000 + PROMPT]
+            .iter()
+            .map(|&b| u32::from(b))
+            .collect(),
+        Err(_) => tokens(vocab, PROMPT, 11),
+    };
     // Teacher-forced continuation: the full model's greedy tokens.
     let mut seq = prompt.clone();
     let (full_prompt, full_bytes, _) = run(&model, &seq, KvOptions::DEFAULT);
