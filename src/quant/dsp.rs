@@ -1,7 +1,10 @@
-//! Arm DSP-extension (`SMLAD`) kernel for the `Q8_0 × Q8_0` matvec on Cortex-M4/M7/M33.
+//! Arm DSP-extension (`SMLAD`) kernel for the `Q8_0 × Q8_0` matvec on Cortex-M4/M7/M33, and
+//! an FPU (`VLDM` + `VMLA.F32`) F32 row dot product ([`dot_f32`]) for the same targets.
 //!
-//! Selected at compile time by the `picoformer_arm_dsp` cfg (set by `build.rs` for Armv7E-M and
-//! for Armv8-M Mainline CPUs with DSP: `cfg(target_feature = "dsp")` is unstable in rustc).
+//! Selected at compile time by the `picoformer_arm_dsp` cfg (set by `build.rs` for hard-float
+//! Armv7E-M and Armv8-M Mainline CPUs with DSP: `cfg(target_feature = "dsp")` is unstable in
+//! rustc). Both kernels are bit-identical to the scalar path (checked in the QEMU firmware
+//! self-tests, `targets/fw-common/src/bench.rs`: `check_q8_simd`, `check_f32_simd`).
 //!
 //! Per block of 32 and per row, the same formula as the scalar
 //! [`dot_blocks_q8`](super::q8_0::dot_blocks_q8) (ggml's `ggml_vec_dot_q8_0_q8_0`):
