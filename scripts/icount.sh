@@ -9,25 +9,27 @@
 # execution of the end marker. The marker/call overhead is measured by an empty region and
 # subtracted. Counts are instructions, not cycles.
 #
-#   bash scripts/icount.sh [m4f|m33]     (default m4f)   → a markdown table on stdout
+#   bash scripts/icount.sh [m4f|m33] [BIN]   (defaults m4f, icount) → a markdown table on stdout
+#   BIN = icount (kernels) or icount_token (demo LM: instructions per generated token)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-m4f}
+bin=${2:-icount}
 case $which in
     m4f) dir=targets/cortex-m4f-qemu; tgt=thumbv7em-none-eabihf; qemu=(-machine mps2-an386 -cpu cortex-m4) ;;
     m33) dir=targets/cortex-m33-qemu; tgt=thumbv8m.main-none-eabihf; qemu=(-machine mps2-an505 -cpu cortex-m33) ;;
     *) echo "unknown target $which" >&2; exit 2 ;;
 esac
-(cd "$dir" && cargo build --release --quiet --bin icount)
-elf=$dir/target/$tgt/release/icount
+(cd "$dir" && cargo build --release --quiet --bin "$bin")
+elf=$dir/target/$tgt/release/$bin
 start=$(arm-none-eabi-nm "$elf" | awk '$3 == "icount_start" { print $1 }')
 end=$(arm-none-eabi-nm "$elf" | awk '$3 == "icount_end" { print $1 }')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkfifo "$tmp/log"
 awk -v s="$start" -v e="$end" '
     { split($4, a, "/"); pc = a[2] }
-    pc == s && !inside { inside = 1; n = 0; next }
-    pc == e && inside { print n; inside = 0; next }
+    pc == s "" && !inside { inside = 1; n = 0; next }
+    pc == e "" && inside { print n; inside = 0; next }
     inside { n++ }' "$tmp/log" > "$tmp/counts" &
 awk_pid=$!
 timeout -k 5 600 qemu-system-arm "${qemu[@]}" -nographic -semihosting-config enable=on,target=native \

@@ -141,3 +141,44 @@ pub fn generate(
     }
     Ok(summary)
 }
+
+/// Instruction-count regions for the demo model (`scripts/icount.sh m4f icount_token`): prefills
+/// the first 8 prompt bytes outside any region, then measures `steps` single-token decode steps
+/// (`Session::step`: all layers, attention over the cache, MH-MoE FFNs, logits), each wrapped by
+/// `measure(name, macs, step)`; `macs` is the dense-equivalent count of weight MACs per token.
+pub fn measure_steps(
+    scratch: &mut [f32],
+    kv: &mut [u32],
+    steps: usize,
+    measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut()),
+) -> Result<()> {
+    let model = Model::new(File::parse(MODEL)?)?;
+    let plan = plan(&model)?;
+    let cfg = *model.config();
+    let mut session = Session::new(&model, &plan, scratch, kv)?;
+    let prompt: [u32; 8] = core::array::from_fn(|i| u32::from(PROMPT[i]));
+    let mut next = picoformer::sample::greedy(session.prefill(&prompt)?)?;
+    // Weight MACs per token: attention projections, FFN (MoE: active experts only), logits.
+    let mut macs = cfg.vocab_size * cfg.dim;
+    for l in 0..cfg.n_layers() {
+        if let Some(s) = cfg.layer(l) {
+            macs += (s.q_heads + 2 * s.kv_heads) * cfg.head_dim * cfg.dim
+                + s.q_heads * cfg.head_dim * cfg.dim;
+            macs += match cfg.moe {
+                Some(m) if cfg.is_moe_layer(l) => m.macs_per_token().total() as usize,
+                _ => 3 * cfg.dim * s.ffn_dim,
+            };
+        }
+    }
+    let mut result = Ok(());
+    for _ in 0..steps {
+        measure("demo_token", macs, &mut || match session.step(next) {
+            Ok(logits) => match picoformer::sample::greedy(logits) {
+                Ok(t) => next = t,
+                Err(e) => result = Err(e),
+            },
+            Err(e) => result = Err(e),
+        });
+    }
+    result
+}
