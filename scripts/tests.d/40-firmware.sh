@@ -54,4 +54,11 @@ for t in cortex-m4f-qemu cortex-m33-qemu; do
     [ "$flash" -le 1048576 ] || fail "$t: flash budget exceeded"
     [ -n "$ram" ] && [ "$ram" -le 262144 ] || fail "$t: RAM budget exceeded"
 done
+echo "--- cortex-m4f-qemu demo LM with the defmt option"
+if (cd cortex-m4f-qemu && cargo run --profile flash --quiet --bin generate --features defmt) >"$tmp/defmt.gen" 2>&1; then
+    n=$(grep -a -c '^token ' "$tmp/defmt.gen" || true)
+    [ "$n" = 64 ] && echo "defmt build: exit 0, 64 token lines" || fail "defmt build printed $n token lines"
+else
+    fail "defmt build of generate exited non-zero"
+fi
 exit $status

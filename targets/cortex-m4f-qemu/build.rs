@@ -7,6 +7,9 @@ fn main() {
     fs::copy("memory.x", out.join("memory.x")).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
+    if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        println!("cargo:rustc-link-arg=-Tdefmt.x");
+    }
     println!("cargo:rerun-if-changed=../../models/shakespeare-q8_0.gguf");
 
     use picoformer::{elm::Model, gguf::File};

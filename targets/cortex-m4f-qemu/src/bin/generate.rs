@@ -10,6 +10,8 @@ use core::ptr::{addr_of, addr_of_mut};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
 use panic_semihosting as _;
 use picoformer_fw_common::demo;
 
@@ -75,8 +77,14 @@ fn main() -> ! {
         Ok(s) => {
             for id in ids.iter().take(n) {
                 hprintln!("token {}", id);
+                #[cfg(feature = "defmt")]
+                defmt::info!("token {=u32}", *id);
             }
-            hprintln!("generated {} tokens, {} SnapKV compressions", s.generated, s.compressions);
+            hprintln!(
+                "generated {} tokens, {} SnapKV compressions",
+                s.generated,
+                s.compressions
+            );
             hprintln!("moe expert counts (layer-major): {:?}", s.expert_counts);
             let statics = addr_of!(__sheap) as usize - addr_of!(__sdata) as usize;
             let stack = stack_high_water();
