@@ -4,6 +4,12 @@
 //! 9) and exactly equal whenever the k-th score is not tied. The cache's streaming
 //! `compress` must select exactly what reference-mode `select` selects.
 
+// These checks hold the libm build to 1e-5..1e-6 (and exact identities through softmax);
+// micromath's `exp` under `fast-math` (2.4e-3 relative, BENCHMARKS.md) cannot meet them. The
+// fast-math build of the same code is covered end to end by `demo_model` and `elm_llamacpp`,
+// which carry fast-math bounds.
+#![cfg(not(feature = "fast-math"))]
+
 use picoformer::kv::{self, Buffers, Gqa, KvCache, KvConfig, KvStorage, Pool, Shape, SnapKv};
 
 const TOL: f64 = 1e-6;

@@ -5,6 +5,12 @@
 //! expert choices (identical), gate weights, and the number of capacity drops.
 //! Tolerance: `max |rust − ref| ≤ 1e-5 · max |ref|` per output (f32 kernels vs float64).
 
+// These checks hold the libm build to 1e-5..1e-6 (and exact identities through softmax);
+// micromath's `exp` under `fast-math` (2.4e-3 relative, BENCHMARKS.md) cannot meet them. The
+// fast-math build of the same code is covered end to end by `demo_model` and `elm_llamacpp`,
+// which carry fast-math bounds.
+#![cfg(not(feature = "fast-math"))]
+
 use picoformer::gguf::File;
 use picoformer::moe::{Dispatch, MoeConfig, MoeLayer, MoeStats, MoeWeights, Routing};
 use picoformer::quant::{DType, Matrix};

@@ -195,7 +195,8 @@ fn check_heads(x: &[f32], head_dim: usize) -> Result<()> {
 /// let table = RopeTable::new(&buf, 4, 8)?;
 /// let mut q = [1.0, 0.0, 0.0, 0.0];
 /// rope(&mut q, 3, RopeStyle::Neox, &table)?;
-/// assert!((q[0] - 3f32.cos()).abs() < 1e-6 && (q[2] - 3f32.sin()).abs() < 1e-6);
+/// // 1e-6 with libm; `fast-math` (micromath sin/cos) is within 1.4e-3
+/// assert!((q[0] - 3f32.cos()).abs() < 2e-3 && (q[2] - 3f32.sin()).abs() < 2e-3);
 /// # Ok::<(), picoformer::Error>(())
 /// ```
 pub fn rope(x: &mut [f32], pos: usize, style: RopeStyle, table: &RopeTable<'_>) -> Result<()> {
