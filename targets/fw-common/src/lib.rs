@@ -9,7 +9,13 @@
 #[cfg(feature = "ays")]
 pub mod ays_check;
 pub mod bench;
+#[cfg(feature = "build")]
+extern crate std;
+#[cfg(feature = "build")]
+pub mod build;
 pub mod demo;
+#[cfg(all(feature = "device", target_os = "none"))]
+pub mod device;
 pub mod golden;
 mod golden_files;
 

@@ -12,6 +12,9 @@ fn main() -> Result<(), picoformer::Error> {
     let mut scratch = vec![0f32; plan.scratch_floats()];
     let mut kv = vec![0u32; plan.kv_words()];
     let s = demo::generate(&mut scratch, &mut kv, &mut |id, _| println!("token {id}"))?;
-    println!("generated {} tokens, {} SnapKV compressions", s.generated, s.compressions);
+    println!(
+        "generated {} tokens, {} SnapKV compressions",
+        s.generated, s.compressions
+    );
     Ok(())
 }
