@@ -6,37 +6,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use picoformer::ops::{self, RopeStyle, RopeTable};
-use picoformer::quant::{self, DType, Matrix};
+use picoformer::quant::{DType, Matrix};
+use picoformer_benches::{store, Rng};
 use std::hint::black_box;
-
-struct Rng(u64);
-impl Rng {
-    fn vec(&mut self, n: usize, a: f32) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                ((self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * a
-            })
-            .collect()
-    }
-}
-
-fn store(v: &[f32], dtype: DType) -> Vec<u8> {
-    match dtype {
-        DType::F32 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        DType::F16 => v
-            .iter()
-            .flat_map(|x| half::f16::from_f32(*x).to_bits().to_le_bytes())
-            .collect(),
-        DType::Q8_0 => {
-            let mut q = vec![0u8; quant::q8_0_row_bytes(v.len())];
-            quant::quantize_row_q8_0(v, &mut q).expect("quantise");
-            q
-        }
-    }
-}
 
 fn matvec(c: &mut Criterion) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -47,13 +19,13 @@ fn matvec(c: &mut Criterion) {
         let mut out = vec![0.0f32; n];
         g.throughput(Throughput::Elements((n * n) as u64));
         for dtype in [DType::F32, DType::F16, DType::Q8_0] {
-            let bytes = store(&w, dtype);
+            let bytes = store(&w, n, dtype);
             let m = Matrix::new(dtype, n, n, &bytes).expect("matrix");
             g.bench_with_input(BenchmarkId::new(dtype.name(), n), &n, |b, _| {
                 b.iter(|| ops::matvec(black_box(&mut out), black_box(&m), black_box(&x)))
             });
         }
-        let bytes = store(&w, DType::Q8_0);
+        let bytes = store(&w, n, DType::Q8_0);
         let m = Matrix::new(DType::Q8_0, n, n, &bytes).expect("matrix");
         let mut scratch = vec![0u8; ops::matvec_q8_scratch_len(n)];
         g.bench_with_input(BenchmarkId::new("q8_0xq8_0", n), &n, |b, _| {

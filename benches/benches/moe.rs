@@ -9,7 +9,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use picoformer::moe::{Dispatch, MoeConfig, MoeLayer, MoeWeights};
 use picoformer::ops;
-use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
+use picoformer::quant::{DType, Matrix};
+use picoformer_benches::{store, Rng};
 use std::hint::black_box;
 
 const D: usize = 384;
@@ -18,35 +19,6 @@ const E: usize = 8;
 const K: usize = 2;
 const I_E: usize = 256;
 const I_DENSE: usize = 768;
-
-struct Rng(u64);
-impl Rng {
-    fn vec(&mut self, n: usize, a: f32) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                ((self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * a
-            })
-            .collect()
-    }
-}
-
-/// Row-major weights (`cols` per row) stored as F32 or Q8_0 bytes.
-fn store(v: &[f32], cols: usize, dtype: DType) -> Vec<u8> {
-    if dtype == DType::Q8_0 {
-        v.chunks_exact(cols)
-            .flat_map(|row| {
-                let mut q = vec![0u8; cols / 32 * 34];
-                quantize_row_q8_0(row, &mut q).unwrap();
-                q
-            })
-            .collect()
-    } else {
-        v.iter().flat_map(|x| x.to_le_bytes()).collect()
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let sub = D / H;
