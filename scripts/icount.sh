@@ -10,7 +10,8 @@
 # subtracted. Counts are instructions, not cycles.
 #
 #   bash scripts/icount.sh [m4f|m33] [BIN]   (defaults m4f, icount) → a markdown table on stdout
-#   BIN = icount (kernels) or icount_token (demo LM: instructions per generated token)
+#   BIN = icount (kernels), icount_token (demo LM: instructions per generated token) or
+#   icount_moe (an MH-MoE layer vs a MAC-equal dense FFN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-m4f}

@@ -17,7 +17,8 @@ static mut W16: [u8; R16 * C * 2] = [0; R16 * C * 2];
 static mut WQ8: [u8; R * (C / 32) * 34] = [0; R * (C / 32) * 34];
 static mut XQ8: [u8; ops::matvec_q8_scratch_len(C)] = [0; ops::matvec_q8_scratch_len(C)];
 
-struct Rng(u32);
+/// xorshift32 pseudo-random numbers for the measured regions' data.
+pub(crate) struct Rng(pub(crate) u32);
 impl Rng {
     fn bits(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
@@ -25,7 +26,7 @@ impl Rng {
         self.0 ^= self.0 << 5;
         self.0
     }
-    fn next(&mut self) -> f32 {
+    pub(crate) fn next(&mut self) -> f32 {
         (self.bits() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
     }
 }

@@ -64,6 +64,12 @@ pub fn icount_kernels() -> ! {
     exit(bench::run(&mut measure))
 }
 
+/// The MH-MoE-vs-dense regions of [`crate::bench_moe::run`] (`scripts/icount.sh m4f icount_moe`).
+pub fn icount_moe() -> ! {
+    measure("empty", 0, &mut || {});
+    exit(crate::bench_moe::run(&mut measure))
+}
+
 /// Three demo-LM decode steps, one region each (`scripts/icount.sh m4f icount_token`).
 pub fn icount_tokens(scratch: &mut [f32], kv: &mut [u32]) -> ! {
     measure("empty", 0, &mut || {});

@@ -9,6 +9,7 @@
 #[cfg(feature = "ays")]
 pub mod ays_check;
 pub mod bench;
+pub mod bench_moe;
 #[cfg(feature = "build")]
 extern crate std;
 #[cfg(feature = "build")]

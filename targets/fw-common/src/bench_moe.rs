@@ -1,14 +1,14 @@
-//! Instruction counts (QEMU exec trace, scripts/icount.sh method) of one MH-MoE layer
-//! (d 384, h 4, E 8, k 2, SwiGLU I_e 64) beside a dense SwiGLU FFN of equal MACs (I 384).
-#![no_std]
-#![no_main]
+//! Instruction-count regions of one MH-MoE layer beside a dense SwiGLU FFN of equal MACs
+//! (`bash scripts/icount.sh m4f icount_moe`): d 384, h 4 (sub-token 96), E 8, k 2, SwiGLU
+//! experts I_e 64, head + merge with bias (`2·d² + k·3·d·I_e` = 442,368 MACs + router `d·E`)
+//! vs dense SwiGLU I 384 (`3·d·I` = 442,368 MACs), in F32 and Q8_0. Weights live in RAM
+//! statics (3.5 MB at the F32 sizes; Q8_0 uses a prefix), so only the QEMU boards run it.
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
-use panic_semihosting as _;
 use picoformer::moe::{MoeConfig, MoeLayer, MoeWeights};
 use picoformer::ops;
 use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
+
+use crate::bench::Rng;
 
 const D: usize = 384;
 const H: usize = 4;
@@ -33,29 +33,6 @@ static mut DD: [u8; D * ID * 4] = [0; D * ID * 4];
 static mut SCRATCH: [f32; picoformer::moe::scratch_len(D, H, K, IE)] =
     [0.0; picoformer::moe::scratch_len(D, H, K, IE)];
 
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn icount_start() {
-    cortex_m::asm::nop();
-}
-
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn icount_end() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
-
-struct Rng(u32);
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        (self.0 >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-    }
-}
-
 /// Fills `buf` with `rows × cols` random weights in `dtype`; returns the used bytes.
 fn fill<'a>(
     buf: &'a mut [u8],
@@ -65,7 +42,7 @@ fn fill<'a>(
     a: f32,
     rng: &mut Rng,
 ) -> Matrix<'a> {
-    let stride = dtype.bytes_for(cols).unwrap();
+    let stride = dtype.bytes_for(cols).expect("bench weights");
     let mut row = [0.0f32; 384];
     for r in 0..rows {
         for v in row[..cols].iter_mut() {
@@ -73,7 +50,7 @@ fn fill<'a>(
         }
         let dst = &mut buf[r * stride..(r + 1) * stride];
         match dtype {
-            DType::Q8_0 => quantize_row_q8_0(&row[..cols], dst).unwrap(),
+            DType::Q8_0 => quantize_row_q8_0(&row[..cols], dst).expect("bench weights"),
             _ => {
                 for (c, v) in row[..cols].iter().enumerate() {
                     dst[c * 4..c * 4 + 4].copy_from_slice(&v.to_le_bytes());
@@ -81,27 +58,24 @@ fn fill<'a>(
             }
         }
     }
-    Matrix::new(dtype, rows, cols, &buf[..rows * stride]).unwrap()
+    Matrix::new(dtype, rows, cols, &buf[..rows * stride]).expect("bench weights")
 }
 
-fn region(name: &str, macs: u64, f: &mut dyn FnMut()) {
-    hprintln!("region {} macs={}", name, macs);
-    icount_start();
-    f();
-    icount_end();
-}
-
-#[entry]
-fn main() -> ! {
-    let cfg = MoeConfig::new(D, H, E, K, IE).unwrap();
+/// `measure(name, macs, kernel)` must call `kernel` exactly once between its markers.
+/// Returns false if a kernel reported an error.
+pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bool {
+    let Ok(cfg) = MoeConfig::new(D, H, E, K, IE) else {
+        return false;
+    };
     let macs = cfg.macs_per_token();
-    assert_eq!(macs.without_router(), (3 * D * ID) as u64);
+    if macs.without_router() != (3 * D * ID) as u64 {
+        return false; // the two regions must do equal MACs
+    }
     let mut x = [0.0f32; D];
     let mut out = [0.0f32; D];
     let mut hb = [0.0f32; ID];
     let mut hb2 = [0.0f32; ID];
     let mut ok = true;
-    region("empty", 0, &mut || {});
     for dtype in [DType::F32, DType::Q8_0] {
         let mut rng = Rng(0x1234_5678);
         for v in x.iter_mut() {
@@ -134,31 +108,33 @@ fn main() -> ! {
             merge: Some(fill(merge, D, D, dtype, 0.05, &mut rng)),
             merge_bias: Some(fill(mbias, 1, D, DType::F32, 0.05, &mut rng)),
         };
-        let layer = MoeLayer::new(cfg, w).unwrap();
+        let Ok(layer) = MoeLayer::new(cfg, w) else {
+            return false;
+        };
         let (g, u, dn) = (
             fill(dg, ID, D, dtype, 0.05, &mut rng),
             fill(du, ID, D, dtype, 0.05, &mut rng),
             fill(dd, D, ID, dtype, 0.05, &mut rng),
         );
         let q = dtype == DType::Q8_0;
-        region(
+        measure(
             if q {
                 "mhmoe_h4_e8_k2_q8_0"
             } else {
                 "mhmoe_h4_e8_k2_f32"
             },
-            macs.total(),
+            macs.total() as usize,
             &mut || {
                 ok &= layer.forward(&x, &mut out, scratch, None).is_ok();
             },
         );
-        region(
+        measure(
             if q {
                 "dense_swiglu_i384_q8_0"
             } else {
                 "dense_swiglu_i384_f32"
             },
-            (3 * D * ID) as u64,
+            3 * D * ID,
             &mut || {
                 ok &= ops::matvec(&mut hb, &g, &x).is_ok()
                     && ops::matvec(&mut hb2, &u, &x).is_ok()
@@ -167,10 +143,5 @@ fn main() -> ! {
             },
         );
     }
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    loop {}
+    ok
 }
