@@ -73,8 +73,8 @@ fn args() -> Args {
 
 fn main() -> Result<(), picoformer::Error> {
     let a = args();
-    let file = File::parse(MODEL)?;
-    let model = Model::new(File::parse(MODEL)?)?;
+    let file = File::parse(MODEL)?; // validated once; `File` is a Copy view
+    let model = Model::new(file)?;
     let cfg = *model.config();
     let mut index = vec![0u32; Tokenizer::index_len(&file)];
     let tok = Tokenizer::from_gguf(&file, &mut index)?;

@@ -76,8 +76,8 @@ pub fn generate(
     kv: &mut [u32],
     emit: &mut dyn FnMut(u32, &[u8]),
 ) -> Result<Summary> {
-    let file = File::parse(MODEL)?;
-    let model = Model::new(File::parse(MODEL)?)?;
+    let file = File::parse(MODEL)?; // validated once; `File` is a Copy view
+    let model = Model::new(file)?;
     let plan = plan(&model)?;
     // Byte-level tokenizer: no index needed.
     let tok = Tokenizer::from_gguf(&file, &mut [])?;
