@@ -4,31 +4,38 @@
 //!
 //! Matvec throughput is reported in elements = multiply-accumulates (rows × cols).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use picoformer::ops::{self, RopeStyle, RopeTable};
 use picoformer::quant::{DType, Matrix};
-use picoformer_benches::{store, Rng};
+use picoformer_benches::{Rng, store};
 use std::hint::black_box;
 
 fn matvec(c: &mut Criterion) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut g = c.benchmark_group("matvec");
-    for n in [288usize, 768] {
-        let w = rng.vec(n * n, 0.1);
-        let x = rng.vec(n, 1.0);
-        let mut out = vec![0.0f32; n];
-        g.throughput(Throughput::Elements((n * n) as u64));
+    // (rows, cols): square shapes keep their old ids (`f32/288`); FFN-like shapes are `RxC`.
+    for (rows, cols) in [(288usize, 288usize), (768, 768), (2048, 768), (768, 2048)] {
+        let id = if rows == cols {
+            format!("{rows}")
+        } else {
+            format!("{rows}x{cols}")
+        };
+        let w = rng.vec(rows * cols, 0.1);
+        let x = rng.vec(cols, 1.0);
+        let mut out = vec![0.0f32; rows];
+        g.throughput(Throughput::Elements((rows * cols) as u64));
         for dtype in [DType::F32, DType::F16, DType::Q8_0] {
-            let bytes = store(&w, n, dtype);
-            let m = Matrix::new(dtype, n, n, &bytes).expect("matrix");
-            g.bench_with_input(BenchmarkId::new(dtype.name(), n), &n, |b, _| {
+            let bytes = store(&w, cols, dtype);
+            let m = Matrix::new(dtype, rows, cols, &bytes).expect("matrix");
+            g.bench_with_input(BenchmarkId::new(dtype.name(), &id), &id, |b, _| {
                 b.iter(|| ops::matvec(black_box(&mut out), black_box(&m), black_box(&x)))
             });
         }
-        let bytes = store(&w, n, DType::Q8_0);
-        let m = Matrix::new(DType::Q8_0, n, n, &bytes).expect("matrix");
-        let mut scratch = vec![0u8; ops::matvec_q8_scratch_len(n)];
-        g.bench_with_input(BenchmarkId::new("q8_0xq8_0", n), &n, |b, _| {
+        let bytes = store(&w, cols, DType::Q8_0);
+        let m = Matrix::new(DType::Q8_0, rows, cols, &bytes).expect("matrix");
+        let mut scratch = vec![0u8; ops::matvec_q8_scratch_len(cols)];
+        // quantises x on every call (ops::matvec_q8)
+        g.bench_with_input(BenchmarkId::new("q8_0xq8_0", &id), &id, |b, _| {
             b.iter(|| {
                 ops::matvec_q8(
                     black_box(&mut out),
@@ -37,6 +44,12 @@ fn matvec(c: &mut Criterion) {
                     &mut scratch,
                 )
             })
+        });
+        // x quantised once outside the loop: the kernel alone (ops::matvec_q8_pre)
+        let mut xq = vec![0u8; ops::matvec_q8_scratch_len(cols)];
+        picoformer::quant::quantize_row_q8_0(&x, &mut xq).expect("quantise");
+        g.bench_with_input(BenchmarkId::new("q8_0xq8_0_pre", &id), &id, |b, _| {
+            b.iter(|| ops::matvec_q8_pre(black_box(&mut out), black_box(&m), black_box(&xq)))
         });
     }
     g.finish();
