@@ -16,7 +16,7 @@
 //! };
 //! // static mut SCRATCH: [f32; PLAN.scratch_floats()] = [0.0; PLAN.scratch_floats()];
 //! // static mut KV: [u32; PLAN.kv_words()] = [0; PLAN.kv_words()];
-//! assert_eq!(PLAN.scratch_floats(), 3 * 1280 + 1920 + 20 * 64 + 2 * 5120 + 512 + 1280 + 32000);
+//! assert_eq!(PLAN.scratch_floats(), 3 * 1280 + 1920 + 20 * 64 + 2 * 5120 + 512 + 1280 + 32000 + 5120 / 32 * 34 / 4);
 //! // F32 rows: 8,064 floats per token (spec §4.1) plus a position tag per row and headers
 //! assert!(PLAN.kv_bytes() >= 512 * 8064 * 4);
 //! ```
@@ -35,6 +35,7 @@
 //! | `normw` | `max(d, hd)` | a norm weight, dequantised |
 //! | `logits` | `V` | output |
 //! | `moe` | MH-MoE scratch (0 without MoE) | |
+//! | `qx` | `⌈34·max(d, q·hd, I)/32 / 4⌉` | a `Q8_0` matvec input, quantised once (bytes) |
 //!
 //! KV memory: [`KvConfig::words`] 32-bit words for per-layer `kv_l` heads of `hd`, capacity
 //! `C` rows (see [`crate::kv`]).
@@ -91,6 +92,21 @@ pub struct Scratch {
     pub logits: usize,
     /// MH-MoE layer scratch (0 without MoE).
     pub moe: usize,
+    /// The input of a `Q8_0` matvec quantised once to `Q8_0` blocks (ggml style, then shared by
+    /// every matrix reading the same input): `⌈q8_0_row_bytes(max(d, q·hd, I)) / 4⌉`.
+    pub qx: usize,
+}
+
+/// f32 elements that hold the `Q8_0` quantisation of the longest matvec input.
+const fn qx_floats(d: usize, att: usize, ffn: usize) -> usize {
+    let mut n = d;
+    if att > n {
+        n = att;
+    }
+    if ffn > n {
+        n = ffn;
+    }
+    crate::quant::q8_0_row_bytes(n).div_ceil(4)
 }
 
 impl Scratch {
@@ -107,6 +123,7 @@ impl Scratch {
             .saturating_add(self.normw)
             .saturating_add(self.logits)
             .saturating_add(self.moe)
+            .saturating_add(self.qx)
     }
 }
 
@@ -176,6 +193,7 @@ impl Plan {
                 Some(m) => m.scratch_len(),
                 None => 0,
             },
+            qx: qx_floats(d, config.max_q_heads() * hd, config.max_ffn_dim()),
         };
         let mut q_heads = [0usize; MAX_LAYERS];
         let mut kv_heads = [0usize; MAX_LAYERS];

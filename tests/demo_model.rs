@@ -82,10 +82,13 @@ fn q8_0_gguf_close_to_pytorch() {
     let got = crate_logits("models/shakespeare-q8_0.gguf", &tokens);
     let (rel, top1) = compare(&got, &want, v);
     println!("Q8_0: max rel logit error {rel:.3e}, top-1 agreement {top1}");
+    // PyTorch keeps f32 activations; picoformer (like llama.cpp) quantises every dense matvec
+    // input to Q8_0 as well, measured 4.6e-2 here (1.4e-2 with f32 activations). The exact
+    // Q8_0 × Q8_0 semantics are checked against llama.cpp and NumPy in tests/elm_llamacpp.rs.
     let bound = if cfg!(feature = "fast-math") {
         0.1
     } else {
-        3e-2
+        6e-2
     };
     assert!(rel <= bound, "Q8_0 logits too far from PyTorch: {rel}");
     assert!(top1 >= 0.9, "Q8_0 top-1 agreement {top1}");

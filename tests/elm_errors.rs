@@ -187,43 +187,49 @@ fn context_beyond_plan_is_an_error() {
 
 /// The forward pass touches no more memory than planned: with buffers longer than the plan,
 /// everything past the planned length keeps its sentinel; one element short is an error.
+/// Checked on the F32 model (the quantised-input region `qx` stays unused) and on the same
+/// weights in Q8_0 (every planned float is used).
 #[test]
 fn forward_uses_no_more_than_planned() {
-    let m = load(GGUF).unwrap();
-    let plan = Plan::new(m.config(), 40).unwrap();
-    let (nf, nw) = (plan.scratch_floats(), plan.kv_words());
-    // d 32: x, xb, xb2; qkv max (6+6)·16; att 6·16; hb, hb2 96; scores 40; normw 32; logits 300
-    assert_eq!(nf, 3 * 32 + 192 + 96 + 2 * 96 + 40 + 32 + 300);
-    assert!(plan.kv_bytes() >= 40 * 2 * (1 + 2 + 1 + 2 + 3) * 16 * 4);
-    let sentinel = f32::from_bits(0x7fc0_beef);
-    let mut scratch = vec![sentinel; nf + 64];
-    let mut kv = vec![0xdead_beefu32; nw + 64];
-    {
-        let mut s = Session::new(&m, &plan, &mut scratch, &mut kv).unwrap();
-        let toks: Vec<u32> = (0..40).map(|i| (i * 7 % 300) as u32).collect();
-        s.prefill(&toks).unwrap();
-    }
-    assert!(scratch[nf..]
-        .iter()
-        .all(|x| x.to_bits() == sentinel.to_bits()));
-    assert!(kv[nw..].iter().all(|&w| w == 0xdead_beef));
-    // every planned float was used (the plan is tight): no sentinel left in the planned part
-    assert!(scratch[..nf]
-        .iter()
-        .all(|x| x.to_bits() != sentinel.to_bits()));
+    let q8 = include_bytes!("golden/elm/openelm_q8_0.gguf");
+    for (bytes, uses_qx) in [(GGUF, false), (&q8[..], true)] {
+        let m = load(bytes).unwrap();
+        let plan = Plan::new(m.config(), 40).unwrap();
+        let (nf, nw) = (plan.scratch_floats(), plan.kv_words());
+        // d 32: x, xb, xb2; qkv max (6+6)·16; att 6·16; hb, hb2 96; scores 40; normw 32;
+        // logits 300; qx: 96 inputs as Q8_0 = 3 blocks of 34 bytes = 26 floats (the last)
+        assert_eq!(nf, 3 * 32 + 192 + 96 + 2 * 96 + 40 + 32 + 300 + 26);
+        assert_eq!(plan.scratch.qx, 26);
+        assert!(plan.kv_bytes() >= 40 * 2 * (1 + 2 + 1 + 2 + 3) * 16 * 4);
+        let sentinel = f32::from_bits(0x7fc0_beef);
+        let mut scratch = vec![sentinel; nf + 64];
+        let mut kv = vec![0xdead_beefu32; nw + 64];
+        {
+            let mut s = Session::new(&m, &plan, &mut scratch, &mut kv).unwrap();
+            let toks: Vec<u32> = (0..40).map(|i| (i * 7 % 300) as u32).collect();
+            s.prefill(&toks).unwrap();
+        }
+        let untouched = |x: &f32| x.to_bits() == sentinel.to_bits();
+        assert!(scratch[nf..].iter().all(untouched));
+        assert!(kv[nw..].iter().all(|&w| w == 0xdead_beef));
+        // every planned float was used (the plan is tight): no sentinel left in the planned part
+        let used = if uses_qx { nf } else { nf - 26 };
+        assert!(!scratch[..used].iter().any(untouched), "uses_qx {uses_qx}");
+        assert!(scratch[used..nf].iter().all(untouched));
 
-    let mut short = vec![0f32; nf - 1];
-    let mut kv = vec![0u32; nw];
-    assert!(matches!(
-        Session::new(&m, &plan, &mut short, &mut kv),
-        Err(Error::Capacity { .. })
-    ));
-    let mut scratch = vec![0f32; nf];
-    let mut kv_short = vec![0u32; nw - 1];
-    assert!(matches!(
-        Session::new(&m, &plan, &mut scratch, &mut kv_short),
-        Err(Error::Capacity { .. })
-    ));
+        let mut short = vec![0f32; nf - 1];
+        let mut kv = vec![0u32; nw];
+        assert!(matches!(
+            Session::new(&m, &plan, &mut short, &mut kv),
+            Err(Error::Capacity { .. })
+        ));
+        let mut scratch = vec![0f32; nf];
+        let mut kv_short = vec![0u32; nw - 1];
+        assert!(matches!(
+            Session::new(&m, &plan, &mut scratch, &mut kv_short),
+            Err(Error::Capacity { .. })
+        ));
+    }
 }
 
 #[test]

@@ -146,12 +146,16 @@ mod exact {
         check("llama_f32", tol(1e-4), tol(1e-5));
     }
 
-    /// Q8_0: ours multiplies f32 activations by the stored Q8_0 weights (as the NumPy oracle,
-    /// which dequantises them); llama.cpp also quantises the activations to Q8_0, hence the
-    /// looser bound against it (NumPy vs llama.cpp differ by 1.4e-2 themselves).
+    /// Q8_0: like llama.cpp, ours quantises every matvec input to Q8_0 once and multiplies
+    /// integer blocks (`Σ_b f32(Σ qw·qx) · (d_w·d_x)`); the NumPy oracle does the same with
+    /// gguf.quants (NumPy vs llama.cpp: 7e-8). Measured 6.9e-8 vs llama.cpp, 0 vs NumPy (the
+    /// logits row is one 32-wide block: an exact integer sum times an exact scale product,
+    /// rounded once). The bound is wider than that: a SIMD path that sums blocks in another order
+    /// can move an activation across a rounding boundary of the quantiser, which shifts that
+    /// element by one quantum (amax/127).
     #[test]
     fn openelm_q8_0_matches_llamacpp() {
-        check("openelm_q8_0", tol(3e-2), tol(1e-5));
+        check("openelm_q8_0", tol(1e-3), tol(1e-3));
     }
 
     /// F16 weights: ours converts each weight to f32 (as the NumPy oracle); llama.cpp's CPU

@@ -22,7 +22,7 @@ use crate::kv::{KvCache, LayerView};
 use crate::moe::MoeStats;
 use crate::ops::{self, RopeStyle as OpsRope};
 use crate::plan::Plan;
-use crate::quant::Matrix;
+use crate::quant::{self, DType, Matrix};
 use crate::{math, Error, Result};
 
 use super::config::RopeStyle;
@@ -40,6 +40,8 @@ struct Buffers<'m> {
     normw: &'m mut [f32],
     logits: &'m mut [f32],
     moe: &'m mut [f32],
+    /// Bytes of the `Q8_0`-quantised matvec input (see [`QuantInput`]).
+    qx: &'m mut [u8],
 }
 
 fn take<'m>(rest: &mut &'m mut [f32], n: usize) -> Result<&'m mut [f32]> {
@@ -123,6 +125,7 @@ impl<'w, 'm> Session<'w, 'm> {
             normw: take(&mut rest, s.normw)?,
             logits: take(&mut rest, s.logits)?,
             moe: take(&mut rest, s.moe)?,
+            qx: as_bytes_mut(take(&mut rest, s.qx)?),
         };
         let kv = KvCache::new(plan.kv_config(), kv_mem)?;
         Ok(Session {
@@ -273,13 +276,14 @@ impl<'w, 'm> Session<'w, 'm> {
             rmsnorm(b.xb, b.x, &blk.attn_norm, eps, b.normw)?;
             let qkv = prefix(b.qkv, q_len + 2 * kv_len)?;
             match blk.qkv {
-                Qkv::Fused(w) => ops::matvec(qkv, &w, b.xb)?,
+                Qkv::Fused(w) => QuantInput::new(b.xb, &[w], b.qx)?.matvec(qkv, &w)?,
                 Qkv::Split { q, k, v } => {
                     let (qs, rest) = qkv.split_at_mut(q_len);
                     let (ks, vs) = rest.split_at_mut(kv_len);
-                    ops::matvec(qs, &q, b.xb)?;
-                    ops::matvec(ks, &k, b.xb)?;
-                    ops::matvec(vs, &v, b.xb)?;
+                    let xin = QuantInput::new(b.xb, &[q, k, v], b.qx)?;
+                    xin.matvec(qs, &q)?;
+                    xin.matvec(ks, &k)?;
+                    xin.matvec(vs, &v)?;
                 }
             }
             let (q, rest) = qkv.split_at_mut(q_len);
@@ -300,7 +304,7 @@ impl<'w, 'm> Session<'w, 'm> {
 
             let att = prefix(b.att, q_len)?;
             attend(&self.kv.layer(l)?, q, att, b.scores, hd, scale)?;
-            ops::matvec(b.xb2, &blk.attn_output, att)?;
+            QuantInput::new(att, &[blk.attn_output], b.qx)?.matvec(b.xb2, &blk.attn_output)?;
             add(b.x, b.xb2);
 
             // ---- feed-forward: xb = RMSNorm(x); x += FFN(xb)
@@ -309,10 +313,11 @@ impl<'w, 'm> Session<'w, 'm> {
                 Ffn::Dense { gate, up, down } => {
                     let hb = prefix(b.hb, shape.ffn_dim)?;
                     let hb2 = prefix(b.hb2, shape.ffn_dim)?;
-                    ops::matvec(hb, &gate, b.xb)?;
-                    ops::matvec(hb2, &up, b.xb)?;
+                    let xin = QuantInput::new(b.xb, &[gate, up], b.qx)?;
+                    xin.matvec(hb, &gate)?;
+                    xin.matvec(hb2, &up)?;
                     ops::swiglu_inplace(hb, hb2)?;
-                    ops::matvec(b.xb2, &down, hb)?;
+                    QuantInput::new(hb, &[down], b.qx)?.matvec(b.xb2, &down)?;
                 }
                 Ffn::Moe(layer) => {
                     let stats = match self.moe_stats.as_deref_mut() {
@@ -328,7 +333,8 @@ impl<'w, 'm> Session<'w, 'm> {
 
         if want_logits {
             rmsnorm(b.xb, b.x, model.output_norm(), eps, b.normw)?;
-            ops::matvec(b.logits, model.output(), b.xb)?;
+            let out = model.output();
+            QuantInput::new(b.xb, &[*out], b.qx)?.matvec(b.logits, out)?;
         }
         self.pos += 1;
         Ok(())
@@ -369,6 +375,53 @@ pub fn attend(
         head.weighted_v(scores, oh);
     }
     Ok(())
+}
+
+/// The input vector of one or more matvecs, quantised once to `Q8_0` when any of the matrices
+/// is `Q8_0` (as ggml does for `Q8_0` weights: `ggml_vec_dot_q8_0_q8_0` after
+/// `quantize_row_q8_0`): a `Q8_0` matrix then runs [`ops::matvec_q8_pre`] on the quantised
+/// bytes, any other matrix [`ops::matvec`] on the f32 input.
+struct QuantInput<'a> {
+    x: &'a [f32],
+    xq: Option<&'a [u8]>,
+}
+
+impl<'a> QuantInput<'a> {
+    /// Quantises `x` into `qx` if one of `ws` is `Q8_0`.
+    ///
+    /// Errors: [`Error::Capacity`] if `qx` is too short; [`Error::NonFinite`] for NaN/inf in
+    /// `x` (the quantiser rejects them); [`Error::Shape`] if `x.len()` is not a multiple of 32.
+    fn new(x: &'a [f32], ws: &[Matrix<'_>], qx: &'a mut [u8]) -> Result<Self> {
+        if !ws.iter().any(|w| w.dtype() == DType::Q8_0) {
+            return Ok(QuantInput { x, xq: None });
+        }
+        let need = ops::matvec_q8_scratch_len(x.len());
+        let available = qx.len();
+        let xq = qx.get_mut(..need).ok_or(Error::Capacity {
+            what: "session scratch: quantised matvec input",
+            needed: need,
+            available,
+        })?;
+        quant::quantize_row_q8_0(x, xq)?;
+        Ok(QuantInput { x, xq: Some(xq) })
+    }
+
+    /// `out = W · x`, through the quantised input when `W` is `Q8_0`.
+    fn matvec(&self, out: &mut [f32], w: &Matrix<'_>) -> Result<()> {
+        match self.xq {
+            Some(xq) if w.dtype() == DType::Q8_0 => ops::matvec_q8_pre(out, w, xq),
+            _ => ops::matvec(out, w, self.x),
+        }
+    }
+}
+
+/// The bytes of an f32 region (the quantised-input scratch is carved from the f32 scratch).
+fn as_bytes_mut(f: &mut [f32]) -> &mut [u8] {
+    let len = core::mem::size_of_val(f);
+    // SAFETY: the new slice covers exactly the memory of `f` (same start, `4·len` bytes) and
+    // keeps it exclusively borrowed for the same lifetime; `u8` has alignment 1, and every bit
+    // pattern is a valid `u8` and a valid `f32`, so no invalid value can be read either way.
+    unsafe { core::slice::from_raw_parts_mut(f.as_mut_ptr().cast::<u8>(), len) }
 }
 
 /// `out = RMSNorm(x) ⊙ w` with `w` dequantised into `tmp`.

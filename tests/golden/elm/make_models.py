@@ -21,7 +21,9 @@ Two independent oracles per model, both written to the .json beside the model:
   * llama.cpp (llama-cpp-python, logits_all=True, n_threads=1, F32 KV cache): logits of every
     position of PROMPT followed by its own 64-token greedy continuation -> <name>.llamacpp.bin
   * a float64 NumPy forward pass written from spec openelm.md §5 (and the llama conventions),
-    using the weights as stored in the file (Q8_0 dequantised by gguf.quants) -> <name>.numpy.bin
+    using the weights as stored in the file (Q8_0 dequantised by gguf.quants) -> <name>.numpy.bin;
+    for the Q8_0 model every matmul input is also quantised to Q8_0 first (quant_act), as
+    llama.cpp and picoformer do
 The .bin files are little-endian f32, shape [positions, V] row-major.
 Relative error everywhere: max|a - b| / max|b| over the whole [positions, V] array.
 """
@@ -199,7 +201,17 @@ def mhmoe(w, p, h, moe):
     return y @ w[p + "mhmoe_merge.weight"].T + w[p + "mhmoe_merge.bias"]
 
 
-def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=None):
+def quant_act(h):
+    """ggml's treatment of a matmul input for Q8_0 weights: each row rounded to f32, quantised
+    to Q8_0 blocks by gguf.quants (= ggml's quantize_row_q8_0_ref) and dequantised."""
+    h32 = np.ascontiguousarray(h, dtype=np.float32).reshape(-1, h.shape[-1])
+    return dequantize(quantize(h32, QT.Q8_0), QT.Q8_0).astype(np.float64).reshape(h.shape)
+
+
+def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=None, qact=False):
+    """qact: the model's matrices are Q8_0, so every matmul input is quantised first
+    (llama.cpp and picoformer multiply Q8_0 weights by Q8_0-quantised activations)."""
+    qa = quant_act if qact else (lambda h: h)
     L = len(q)
     style = "half" if arch == "openelm" else "interleaved"
     T = len(tokens)
@@ -208,16 +220,16 @@ def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=No
         p = f"blk.{i}."
         h = rmsnorm(x, w[p + "attn_norm.weight"], eps)
         if arch == "openelm":
-            qkv = h @ w[p + "attn_qkv.weight"].T
+            qkv = qa(h) @ w[p + "attn_qkv.weight"].T
             Q = qkv[:, : q[i] * hd].reshape(T, q[i], hd)
             K = qkv[:, q[i] * hd : (q[i] + kv[i]) * hd].reshape(T, kv[i], hd)
             Vv = qkv[:, (q[i] + kv[i]) * hd :].reshape(T, kv[i], hd)
             Q = rmsnorm(Q, w[p + "attn_q_norm.weight"], eps)
             K = rmsnorm(K, w[p + "attn_k_norm.weight"], eps)
         else:
-            Q = (h @ w[p + "attn_q.weight"].T).reshape(T, q[i], hd)
-            K = (h @ w[p + "attn_k.weight"].T).reshape(T, kv[i], hd)
-            Vv = (h @ w[p + "attn_v.weight"].T).reshape(T, kv[i], hd)
+            Q = (qa(h) @ w[p + "attn_q.weight"].T).reshape(T, q[i], hd)
+            K = (qa(h) @ w[p + "attn_k.weight"].T).reshape(T, kv[i], hd)
+            Vv = (qa(h) @ w[p + "attn_v.weight"].T).reshape(T, kv[i], hd)
         Q = np.stack([rope(Q[t], t, theta, style) for t in range(T)])
         K = np.stack([rope(K[t], t, theta, style) for t in range(T)])
         g = q[i] // kv[i]
@@ -229,17 +241,17 @@ def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=No
             s = np.exp(s - s.max(axis=1, keepdims=True))
             s /= s.sum(axis=1, keepdims=True)
             att[:, head, :] = s @ Vv[:, kh, :]
-        x = x + att.reshape(T, q[i] * hd) @ w[p + "attn_output.weight"].T
+        x = x + qa(att.reshape(T, q[i] * hd)) @ w[p + "attn_output.weight"].T
         h = rmsnorm(x, w[p + "ffn_norm.weight"], eps)
         if is_moe(moe, i):
             x = x + mhmoe(w, p, h, moe)
             continue
-        gate = h @ w[p + "ffn_gate.weight"].T
-        up = h @ w[p + "ffn_up.weight"].T
-        x = x + (gate / (1 + np.exp(-gate)) * up) @ w[p + "ffn_down.weight"].T
+        gate = qa(h) @ w[p + "ffn_gate.weight"].T
+        up = qa(h) @ w[p + "ffn_up.weight"].T
+        x = x + qa(gate / (1 + np.exp(-gate)) * up) @ w[p + "ffn_down.weight"].T
     x = rmsnorm(x, w["output_norm.weight"], eps)
     out = w.get("output.weight", w["token_embd.weight"])
-    return x @ out.T
+    return qa(x) @ out.T
 
 
 # ---------------------------------------------------------------- llama.cpp oracle
@@ -297,11 +309,11 @@ def main():
         else:  # NumPy greedy decoding (one full recompute per step)
             gen = []
             for _ in range(N_GEN):
-                r = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, PROMPT + gen, moe=moe)
+                r = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, PROMPT + gen, moe=moe, qact=qtype == QT.Q8_0)
                 gen.append(int(np.argmax(r[-1])))
             cpp = None
         seq = PROMPT + gen
-        ref = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, seq, moe=moe)
+        ref = numpy_forward(stored, arch, d, hd, q, kv, ffn, eps, seq, moe=moe, qact=qtype == QT.Q8_0)
         np_gen = [int(np.argmax(ref[len(PROMPT) - 1 + k])) for k in range(N_GEN)]
         # smallest top-1 margin along the greedy path: how robust the greedy check is
         top2 = np.sort(ref[len(PROMPT) - 1 :], axis=1)[:, -2:]
