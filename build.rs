@@ -8,12 +8,20 @@
 //!
 //! Only hard-float (`*eabihf`) targets: the kernel converts block scales with the FPU's
 //! `VCVTB.F32.F16`. `PICOFORMER_NO_DSP=1` forces the portable scalar path.
+//!
+//! The Helium (MVE) `Q8_0` kernel (`src/quant/helium.rs`) is selected by `picoformer_arm_mve`,
+//! set on top of `picoformer_arm_dsp` when the rustflags select an Armv8.1-M CPU with MVE
+//! including its floating-point part (`target-cpu=cortex-m55/m85`; rustc has no Armv8.1-M
+//! target, and with such a CPU LLVM assembles MVE on `thumbv8m.main`), unless they disable
+//! `mve`/`mve.fp`. `PICOFORMER_NO_MVE=1` keeps the DSP path.
 
 use std::env;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(picoformer_arm_dsp)");
+    println!("cargo::rustc-check-cfg=cfg(picoformer_arm_mve)");
     println!("cargo::rerun-if-env-changed=PICOFORMER_NO_DSP");
+    println!("cargo::rerun-if-env-changed=PICOFORMER_NO_MVE");
     println!("cargo::rerun-if-changed=build.rs");
     if env::var_os("PICOFORMER_NO_DSP").is_some() {
         return;
@@ -27,5 +35,14 @@ fn main() {
     let dsp = target.starts_with("thumbv7em") || (target.starts_with("thumbv8m.main") && v8m_dsp);
     if dsp && target.ends_with("eabihf") {
         println!("cargo::rustc-cfg=picoformer_arm_dsp");
+    } else {
+        return;
+    }
+    let mve = ["cortex-m55", "cortex-m85"]
+        .iter()
+        .any(|cpu| flags.contains(&format!("target-cpu={cpu}")))
+        && !flags.contains("-mve");
+    if mve && env::var_os("PICOFORMER_NO_MVE").is_none() {
+        println!("cargo::rustc-cfg=picoformer_arm_mve");
     }
 }

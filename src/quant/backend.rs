@@ -8,6 +8,9 @@
 //! - Arm with the DSP extension (cfg `picoformer_arm_dsp`, set by `build.rs`; Cortex-M4/M7/M33):
 //!   `SMLAD` for the `Q8_0 × Q8_0` products and `VLDM`/`VMLA` for F32 rows, both in the scalar
 //!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
+//! - Arm with Helium (cfg `picoformer_arm_mve`, set by `build.rs`; Cortex-M55/M85, on top of
+//!   the DSP cfg): MVE for the `Q8_0 × Q8_0` products, four rows per pass in the scalar path's
+//!   exact operation order (`helium.rs`); F32 rows as with DSP.
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
@@ -41,6 +44,8 @@ mod imp {
 
     #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
     use super::super::dsp;
+    #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+    use super::super::helium;
 
     pub(super) fn has_simd() -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -51,7 +56,9 @@ mod imp {
     }
 
     pub(super) fn simd_backend() -> &'static str {
-        if cfg!(all(target_arch = "arm", picoformer_arm_dsp)) {
+        if cfg!(all(target_arch = "arm", picoformer_arm_mve)) {
+            "arm-mve"
+        } else if cfg!(all(target_arch = "arm", picoformer_arm_dsp)) {
             "arm-dsp"
         } else if has_simd() {
             "avx2+fma+f16c"
@@ -81,7 +88,9 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::dot_q8(a, b) };
         }
-        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+        let f = helium::dot_q8;
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         let f = dsp::dot_q8;
         #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
         let f = q8_0::dot_blocks_q8;
@@ -114,7 +123,9 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::matvec_q8(rows, xq, out) };
         }
-        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+        helium::matvec_q8(rows, xq, out);
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         dsp::matvec_q8(rows, xq, out);
         #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
         for (o, r) in out.iter_mut().zip(rows) {
@@ -123,8 +134,8 @@ mod imp {
     }
 }
 
-/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"`, `"neon"`, `"arm-dsp"` or
-/// `"scalar"`.
+/// Name of the row-kernel implementation in use: `"avx2+fma+f16c"`, `"neon"`, `"arm-mve"`,
+/// `"arm-dsp"` or `"scalar"`.
 pub fn simd_backend() -> &'static str {
     imp::simd_backend()
 }

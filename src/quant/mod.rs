@@ -15,9 +15,12 @@
 
 mod backend;
 #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+#[cfg_attr(picoformer_arm_mve, allow(dead_code))] // its Q8_0 kernel is replaced by `helium`
 mod dsp;
 mod dtype;
 mod f16;
+#[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+mod helium;
 mod matrix;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod neon;
