@@ -3,7 +3,7 @@
 //! Also [`check_q8_simd`]: the SIMD (e.g. Arm DSP) `Q8_0 × Q8_0` path against the scalar one.
 
 use picoformer::ops;
-use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
+use picoformer::quant::{DType, Matrix, quantize_row_q8_0};
 
 /// Largest matrix measured: 288 x 288 (the llama2.c 15M model's dim and CMSIS-NN anchor).
 const R: usize = 288;
@@ -64,6 +64,7 @@ fn random_q8_blocks(rng: &mut Rng, dst: &mut [u8]) {
 /// build has no SIMD path for it.
 pub fn check_q8_simd(f: &mut dyn FnMut(&crate::Check)) {
     use picoformer::quant::testing::{dot_q8_scalar, dot_q8_simd};
+    check_quantize_q8(f);
     if dot_q8_simd(&[], &[]).is_none() {
         return;
     }
@@ -95,6 +96,73 @@ pub fn check_q8_simd(f: &mut dyn FnMut(&crate::Check)) {
         worst: mismatches as f32,
         pass: ok && mismatches == 0,
     });
+}
+
+/// The activation quantiser `quantize_row_q8_0` must equal the reference
+/// `q8_0::quantize_row_q8_0_ref` (ggml's formula with libm `fabsf`/`roundf`) bit for bit, on
+/// every target (run from [`check_q8_simd`], also where there is no SIMD path): blocks of random
+/// magnitude 2^-149 .. 2^30 (tiny-scale blocks, f16-subnormal and overflowing scales, zeros,
+/// negative zeros) and blocks of exact ties `(j + 0.5) · 2^k` after scaling and their neighbours.
+fn check_quantize_q8(f: &mut dyn FnMut(&crate::Check)) {
+    use picoformer::quant::q8_0::quantize_row_q8_0_ref;
+    let mut rng = Rng(0x6c07_8965);
+    let mut mismatches = 0u32;
+    let mut x = [0.0f32; 64];
+    let (mut a, mut b) = ([0u8; 68], [0u8; 68]);
+    for round in 0..400u32 {
+        if round % 4 == 0 {
+            // Ties: amax = 127 · 2^k gives d = 2^k and id = 2^-k exactly.
+            let k = (round / 4) as i32 % 48 - 32;
+            let s = pow2(k);
+            for (i, v) in x.iter_mut().enumerate() {
+                let t = ((i * 7 + round as usize) % 127) as f32 + 0.5;
+                let t = t * s;
+                *v = match i % 4 {
+                    0 => t,
+                    1 => -t,
+                    2 => f32::from_bits(t.to_bits() + 1),
+                    _ => -f32::from_bits(t.to_bits() - 1),
+                };
+            }
+            x[0] = 127.0 * s;
+            x[33] = -127.0 * s;
+        } else {
+            let top = (rng.bits() % 180) as i32 - 149;
+            let spread = (rng.bits() % 40) as i32;
+            for v in x.iter_mut() {
+                let r = rng.bits();
+                *v = match r % 16 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => {
+                        let e = (top - (r >> 4) as i32 % (spread + 1)).max(-149);
+                        let m = 1.0 + (rng.bits() >> 9) as f32 / 8_388_608.0;
+                        let v = m * pow2(e);
+                        if r & (1 << 31) != 0 { -v } else { v }
+                    }
+                };
+            }
+        }
+        let (ra, rb) = (
+            quantize_row_q8_0(&x, &mut a),
+            quantize_row_q8_0_ref(&x, &mut b),
+        );
+        mismatches += u32::from(ra != rb || (ra.is_ok() && a != b));
+    }
+    f(&crate::Check {
+        name: "quant/quantize_q8_0_vs_ref_bitexact",
+        worst: mismatches as f32,
+        pass: mismatches == 0,
+    });
+}
+
+/// `2^e` for `-149 <= e <= 127`.
+fn pow2(e: i32) -> f32 {
+    if e >= -126 {
+        f32::from_bits(((127 + e) as u32) << 23)
+    } else {
+        f32::from_bits(1 << (e + 149))
+    }
 }
 
 /// `measure(name, macs, kernel)` must call `kernel` exactly once between its markers.
@@ -163,6 +231,10 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     });
     measure("matvec_q8_0_q8act_288x288", R * C, &mut || {
         ok &= ops::matvec_q8(&mut out, &mq8, &x, xq8).is_ok()
+    });
+    // The activation quantiser alone ("MACs" = values quantised).
+    measure("quantize_q8_0_288", C, &mut || {
+        ok &= quantize_row_q8_0(&x, xq8).is_ok()
     });
     // The same with the activations already quantised (as for Q, K and V sharing one input).
     measure("matvec_q8_0_q8pre_288x288", R * C, &mut || {
