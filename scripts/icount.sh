@@ -9,7 +9,7 @@
 # execution of the end marker. The marker/call overhead is measured by an empty region and
 # subtracted. Counts are instructions, not cycles.
 #
-#   bash scripts/icount.sh [m4f|m33] [BIN]   (defaults m4f, icount) → a markdown table on stdout
+#   bash scripts/icount.sh [m4f|m33|m55] [BIN]   (defaults m4f, icount) → a markdown table on stdout
 #   BIN = icount (kernels), icount_token (demo LM: instructions per generated token) or
 #   icount_moe (an MH-MoE layer vs a MAC-equal dense FFN)
 set -euo pipefail
@@ -19,6 +19,7 @@ bin=${2:-icount}
 case $which in
     m4f) dir=targets/cortex-m4f-qemu; tgt=thumbv7em-none-eabihf; qemu=(-machine mps2-an386 -cpu cortex-m4) ;;
     m33) dir=targets/cortex-m33-qemu; tgt=thumbv8m.main-none-eabihf; qemu=(-machine mps2-an505 -cpu cortex-m33) ;;
+    m55) dir=targets/cortex-m55-qemu; tgt=thumbv8m.main-none-eabihf; qemu=(-machine mps3-an547 -cpu cortex-m55) ;;
     *) echo "unknown target $which" >&2; exit 2 ;;
 esac
 (cd "$dir" && cargo build --release --quiet --bin "$bin")
