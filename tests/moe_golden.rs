@@ -143,9 +143,12 @@ fn check_case(case: &str, file: &File<'_>, layer: &MoeLayer<'_>) -> f32 {
     let gate = f32s(file, "test.gate");
     let mut xh = vec![0.0; d];
     let mut routes = vec![Routing::default(); h];
+    let mut rscratch = vec![0.0; cfg.scratch_len()];
     let mut got_gate = Vec::new();
     for (t, xt) in x.chunks_exact(d).enumerate() {
-        layer.route_token(xt, &mut xh, &mut routes).unwrap();
+        layer
+            .route_token(xt, &mut xh, &mut routes, &mut rscratch)
+            .unwrap();
         for (j, r) in routes.iter().enumerate() {
             let row = t * h + j;
             let want: Vec<usize> = choice[row * k..(row + 1) * k]

@@ -2,9 +2,9 @@
 //! tutel `fast_dispatch`): routing is batch-dependent, so all `S` tokens are routed before any
 //! expert runs.
 
-use super::layer::{check_len, distinct, split, MoeLayer};
-use super::router::route;
+use super::layer::{carve, check_len, distinct, split, split_bytes, MoeLayer, Scratch};
 use super::stats::MoeStats;
+use crate::quant::q8_0_row_bytes;
 use crate::{Error, Result};
 
 /// How selections are dispatched to experts in [`MoeLayer::forward_batch`].
@@ -95,24 +95,33 @@ impl MoeLayer<'_> {
             needed: need,
             available,
         })?;
-        let (y, rest) = split(scratch, d)?;
-        let (hidden, rest) = split(rest, 2 * cfg.inner)?;
-        let (tmp, rest) = split(rest, sub)?;
-        let (_ids, rest) = split(rest, h * k)?;
+        let (single, rest) = split(scratch, cfg.scratch_len())?;
+        let Scratch {
+            y,
+            hidden,
+            tmp,
+            ids: _,
+            qx,
+        } = carve(
+            cfg,
+            single,
+            "moe forward_batch scratch (MoeConfig::batch_scratch_len)",
+        )?;
         let (choice, rest) = split(rest, selections)?;
         let (gate, rest) = split(rest, selections)?;
         let (kept, counters) = split(rest, selections)?;
+        let q_sub = q8_0_row_bytes(sub);
 
         // Pass 1: head layer for every token (into `out`), route every sub-token.
         for (xt, ot) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
-            self.project_in(ot, xt)?;
+            self.project_in(ot, xt, qx)?;
         }
         let subs = out.chunks_exact(sub);
         for ((xs, ch), gt) in subs
             .zip(choice.chunks_exact_mut(k))
             .zip(gate.chunks_exact_mut(k))
         {
-            let r = route(&self.router, xs, k, cfg.renorm_topk)?;
+            let r = self.route_sub(&self.sub_input(xs, qx)?)?;
             for ((c, g), (e, w)) in ch.iter_mut().zip(gt.iter_mut()).zip(r.choices()) {
                 *c = e as f32;
                 *g = w;
@@ -154,10 +163,17 @@ impl MoeLayer<'_> {
                 .zip(gt.chunks_exact(k))
                 .zip(kt.chunks_exact(k))
             {
+                if kp.iter().all(|&keep| keep <= 0.0) {
+                    continue; // every selection dropped: y_j stays 0
+                }
+                // Quantised again (same bytes as in pass 1): keeping S·h quantised sub-tokens
+                // across the capacity pass would cost S·q8(d) bytes of scratch.
+                let (qs, qh) = split_bytes(qx, q_sub)?;
+                let xin = self.sub_input(xs, qs)?;
                 for ((&e, &w), &keep) in c.iter().zip(g).zip(kp) {
                     if keep > 0.0 {
                         self.experts
-                            .accumulate(e as usize, w, xs, ys, hidden, tmp)?;
+                            .accumulate(e as usize, w, &xin, ys, hidden, tmp, qh)?;
                         routed += 1;
                     }
                 }
@@ -174,7 +190,7 @@ impl MoeLayer<'_> {
                 st.divergence_sum = st.divergence_sum.saturating_add(distinct(ch) as u64);
                 st.macs = st.macs.saturating_add(self.token_macs(routed));
             }
-            self.project_out(ot, y)?;
+            self.project_out(ot, y, qx)?;
         }
         Ok(())
     }

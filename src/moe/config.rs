@@ -1,5 +1,6 @@
 //! [`MoeConfig`]: the shape of one MH-MoE layer, its validation, scratch sizes and MAC count.
 
+use crate::quant::q8_0_row_bytes;
 use crate::{Error, Result};
 
 /// Upper bound on the top-k `k` (the router keeps its k best experts in a `[_; K_MAX]` array).
@@ -247,10 +248,12 @@ impl MoeConfig {
 
 /// Scratch floats for one token through [`MoeLayer::forward`](super::MoeLayer::forward):
 /// `d` (merged expert outputs) + `2·inner` (expert gate and up activations) + `d/h` (one
-/// expert's output) + `h·k` (the token's expert choices, for the divergence statistic).
+/// expert's output) + `h·k` (the token's expert choices, for the divergence statistic) +
+/// [`qx_floats`] (the `Q8_0`-quantised matvec inputs, bytes carved from f32s).
 ///
 /// Independent of `E`: the router streams its logits (online softmax and a `K_MAX` top-k).
-/// Saturates instead of overflowing (a saturated size is then simply unavailable).
+/// Independent of the weight types too, so an F32/F16 layer leaves the `qx_floats` part
+/// unused. Saturates instead of overflowing (a saturated size is then simply unavailable).
 pub const fn scratch_len(d: usize, heads: usize, k: usize, inner: usize) -> usize {
     let sub = match d.checked_div(heads) {
         Some(s) => s,
@@ -259,6 +262,23 @@ pub const fn scratch_len(d: usize, heads: usize, k: usize, inner: usize) -> usiz
     d.saturating_add(inner.saturating_mul(2))
         .saturating_add(sub)
         .saturating_add(heads.saturating_mul(k))
+        .saturating_add(qx_floats(d, heads, inner))
+}
+
+/// f32 elements of the quantised-input part of [`scratch_len`]:
+/// `⌈max(q8(d), q8(d/h) + q8(inner)) / 4⌉` with `q8(n) =`
+/// [`q8_0_row_bytes`](crate::quant::q8_0_row_bytes)`(n)` bytes. The head and merge inputs
+/// (`d`) are quantised alone; a sub-token (`d/h`, read by the router and its experts' gate and
+/// up) and an expert's hidden vector (`inner`, read by down) are live together.
+pub const fn qx_floats(d: usize, heads: usize, inner: usize) -> usize {
+    let sub = match d.checked_div(heads) {
+        Some(s) => s,
+        None => 0,
+    };
+    let whole = q8_0_row_bytes(d);
+    let parts = q8_0_row_bytes(sub).saturating_add(q8_0_row_bytes(inner));
+    let bytes = if whole > parts { whole } else { parts };
+    bytes.div_ceil(4)
 }
 
 /// Scratch floats for [`MoeLayer::forward_batch`](super::MoeLayer::forward_batch) over

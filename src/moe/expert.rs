@@ -2,6 +2,7 @@
 //! evaluation of one selected expert (spec `mhmoe.md` §2 step 4, §2.1 item 7).
 
 use super::config::MoeConfig;
+use super::qinput::{any_q8, Input};
 use crate::ops;
 use crate::quant::Matrix;
 use crate::{Error, Result, TensorProblem};
@@ -93,18 +94,31 @@ impl<'w> Experts<'w> {
         self.down
     }
 
+    /// Whether gate or up is `Q8_0` (the sub-token input is then quantised).
+    pub(crate) fn input_q8(&self) -> bool {
+        any_q8(&[self.gate.as_ref(), Some(&self.up)])
+    }
+
     /// `y += g · f_e(x)` for expert `e`, where `f_e(x) = down_e(up_e(x) ⊙ silu(gate_e(x)))`
     /// (SwiGLU, the official `fc2(fc1(x) * silu(fc3(x)))`) or `down_e(silu(up_e(x)))`.
     ///
-    /// `hidden` holds at least `2·I` floats and `tmp` at least `d/h` (scratch).
+    /// Each product is `W·v` with f32 accumulation for `F32`/`F16` `W`, and
+    /// `Σ_b f32(Σ_j qw·qv) · (d_w · d_v)` on the `Q8_0` quantisation of `v` for `Q8_0` `W`:
+    /// `x` arrives quantised once by the caller (shared with the router and the other
+    /// selected experts); the hidden vector is quantised here into `qh` when `down` is `Q8_0`.
+    ///
+    /// `hidden` holds at least `2·I` floats, `tmp` at least `d/h` and `qh` at least
+    /// `q8_0_row_bytes(I)` bytes when `down` is `Q8_0` (scratch).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn accumulate(
         &self,
         e: usize,
         g: f32,
-        x: &[f32],
+        x: &Input<'_>,
         y: &mut [f32],
         hidden: &mut [f32],
         tmp: &mut [f32],
+        qh: &mut [u8],
     ) -> Result<()> {
         let inner = self.inner;
         if e >= self.count {
@@ -132,17 +146,18 @@ impl<'w> Experts<'w> {
                 .ok_or(short("moe expert output scratch", self.sub, tmp_len))?;
         let up = self.up.slice_rows(e * inner, inner)?;
         let down = self.down.slice_rows(e * self.sub, self.sub)?;
+        let down_q8 = any_q8(&[Some(&down)]);
         match self.gate {
             Some(gate) => {
-                ops::matvec(h_gate, &gate.slice_rows(e * inner, inner)?, x)?;
-                ops::matvec(h_up, &up, x)?;
+                x.matvec(h_gate, &gate.slice_rows(e * inner, inner)?)?;
+                x.matvec(h_up, &up)?;
                 ops::swiglu_inplace(h_gate, h_up)?;
-                ops::matvec(tmp, &down, h_gate)?;
+                Input::new(h_gate, down_q8, qh)?.matvec(tmp, &down)?;
             }
             None => {
-                ops::matvec(h_up, &up, x)?;
+                x.matvec(h_up, &up)?;
                 ops::silu_inplace(h_up);
-                ops::matvec(tmp, &down, h_up)?;
+                Input::new(h_up, down_q8, qh)?.matvec(tmp, &down)?;
             }
         }
         ops::axpy(y, g, tmp)

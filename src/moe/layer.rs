@@ -4,9 +4,10 @@
 use super::config::MoeConfig;
 use super::expert::Experts;
 use super::linear::linear;
-use super::router::{route, Routing};
+use super::qinput::{any_q8, as_bytes_mut, Input};
+use super::router::{route, route_q8, Routing};
 use super::stats::MoeStats;
-use crate::quant::Matrix;
+use crate::quant::{q8_0_row_bytes, Matrix};
 use crate::{Error, Result, TensorProblem};
 
 /// Weight views of one MH-MoE layer, as stored in GGUF (docs/GGUF.md "MH-MoE layers").
@@ -125,25 +126,31 @@ impl<'w> MoeLayer<'w> {
         &self.experts
     }
 
-    /// `out = W_head·x + b_head` (or `out = x` without projections).
-    pub(crate) fn project_in(&self, out: &mut [f32], x: &[f32]) -> Result<()> {
-        match &self.head {
-            Some(w) => linear(out, w, self.head_bias.as_ref(), x),
-            None => {
-                copy(out, x);
-                Ok(())
-            }
-        }
+    /// `out = W_head·x + b_head` (or `out = x` without projections); `x` is quantised into
+    /// `qx` first when `W_head` is `Q8_0`.
+    pub(crate) fn project_in(&self, out: &mut [f32], x: &[f32], qx: &mut [u8]) -> Result<()> {
+        project(out, self.head.as_ref(), self.head_bias.as_ref(), x, qx)
     }
 
-    /// `out = W_merge·y + b_merge` (or `out = y` without projections).
-    pub(crate) fn project_out(&self, out: &mut [f32], y: &[f32]) -> Result<()> {
-        match &self.merge {
-            Some(w) => linear(out, w, self.merge_bias.as_ref(), y),
-            None => {
-                copy(out, y);
-                Ok(())
-            }
+    /// `out = W_merge·y + b_merge` (or `out = y` without projections); `y` is quantised into
+    /// `qx` first when `W_merge` is `Q8_0`.
+    pub(crate) fn project_out(&self, out: &mut [f32], y: &[f32], qx: &mut [u8]) -> Result<()> {
+        project(out, self.merge.as_ref(), self.merge_bias.as_ref(), y, qx)
+    }
+
+    /// Sub-token `xs` as the input of the router and the experts' gate and up: quantised once
+    /// into the front of `qx` if any of them is `Q8_0`.
+    pub(crate) fn sub_input<'a>(&self, xs: &'a [f32], qx: &'a mut [u8]) -> Result<Input<'a>> {
+        let q8 = any_q8(&[Some(&self.router)]) || self.experts.input_q8();
+        Input::new(xs, q8, qx)
+    }
+
+    /// [`route_q8`] on the quantised sub-token when the router is `Q8_0`, else [`route`].
+    pub(crate) fn route_sub(&self, xs: &Input<'_>) -> Result<Routing> {
+        let (k, renorm) = (self.cfg.k, self.cfg.renorm_topk);
+        match xs.q8_for(&self.router) {
+            Some(xq) => route_q8(&self.router, xq, k, renorm),
+            None => route(&self.router, xs.f32(), k, renorm),
         }
     }
 
@@ -178,17 +185,32 @@ impl<'w> MoeLayer<'w> {
     }
 
     /// Routing of one token without running the experts: `xh = W_head·x + b_head`, then
-    /// `routes[j]` = [`route`] of sub-token `j` (rank order, ties → lower index).
+    /// `routes[j]` = the routing of sub-token `j` (rank order, ties → lower index), exactly as
+    /// [`forward`](Self::forward) computes it ([`route_q8`] on the quantised sub-token for a
+    /// `Q8_0` router, else [`route`]).
     ///
-    /// `x`, `xh`: `d` floats; `routes`: `h` entries. Errors as [`forward`](Self::forward).
-    pub fn route_token(&self, x: &[f32], xh: &mut [f32], routes: &mut [Routing]) -> Result<()> {
+    /// `x`, `xh`: `d` floats; `routes`: `h` entries; `scratch`: at least
+    /// [`MoeConfig::scratch_len`] floats (only its quantised-input part is used). Errors as
+    /// [`forward`](Self::forward).
+    pub fn route_token(
+        &self,
+        x: &[f32],
+        xh: &mut [f32],
+        routes: &mut [Routing],
+        scratch: &mut [f32],
+    ) -> Result<()> {
         let cfg = &self.cfg;
         check_len("moe route_token input (= d)", cfg.d, x.len())?;
         check_len("moe route_token xh (= d)", cfg.d, xh.len())?;
         check_len("moe route_token routes (= heads)", cfg.heads, routes.len())?;
-        self.project_in(xh, x)?;
+        let s = carve(
+            cfg,
+            scratch,
+            "moe route_token scratch (MoeConfig::scratch_len)",
+        )?;
+        self.project_in(xh, x, s.qx)?;
         for (xs, r) in xh.chunks_exact(cfg.sub_dim()).zip(routes.iter_mut()) {
-            *r = route(&self.router, xs, cfg.k, cfg.renorm_topk)?;
+            *r = self.route_sub(&self.sub_input(xs, s.qx)?)?;
         }
         Ok(())
     }
@@ -215,27 +237,27 @@ impl<'w> MoeLayer<'w> {
         check_len("moe forward input (= d)", d, x.len())?;
         check_len("moe forward output (= d)", d, out.len())?;
         self.check_stats(stats.as_deref())?;
-        let need = cfg.scratch_len();
-        let available = scratch.len();
-        let scratch = scratch.get_mut(..need).ok_or(Error::Capacity {
-            what: "moe forward scratch (MoeConfig::scratch_len)",
-            needed: need,
-            available,
-        })?;
-        let (y, rest) = split(scratch, d)?;
-        let (hidden, rest) = split(rest, 2 * cfg.inner)?;
-        let (tmp, ids) = split(rest, sub)?;
+        let Scratch {
+            y,
+            hidden,
+            tmp,
+            ids,
+            qx,
+        } = carve(cfg, scratch, "moe forward scratch (MoeConfig::scratch_len)")?;
 
-        self.project_in(out, x)?; // out = x̂ until the merge
+        self.project_in(out, x, qx)?; // out = x̂ until the merge
         y.fill(0.0);
+        let q_sub = q8_0_row_bytes(sub);
         for ((xs, ys), id) in out
             .chunks_exact(sub)
             .zip(y.chunks_exact_mut(sub))
             .zip(ids.chunks_exact_mut(k))
         {
-            let r = route(&self.router, xs, k, cfg.renorm_topk)?;
+            let (qs, qh) = split_bytes(qx, q_sub)?;
+            let xin = self.sub_input(xs, qs)?;
+            let r = self.route_sub(&xin)?;
             for ((e, g), slot) in r.choices().zip(id.iter_mut()) {
-                self.experts.accumulate(e, g, xs, ys, hidden, tmp)?;
+                self.experts.accumulate(e, g, &xin, ys, hidden, tmp, qh)?;
                 *slot = e as f32;
             }
         }
@@ -250,8 +272,75 @@ impl<'w> MoeLayer<'w> {
             st.divergence_sum = st.divergence_sum.saturating_add(distinct(ids) as u64);
             st.macs = st.macs.saturating_add(self.token_macs(routed));
         }
-        self.project_out(out, y)
+        self.project_out(out, y, qx)
     }
+}
+
+/// `out = W·x + b` through [`linear`] (`x` quantised into `qx` when `W` is `Q8_0`), or
+/// `out = x` when the layer has no such projection.
+fn project(
+    out: &mut [f32],
+    w: Option<&Matrix<'_>>,
+    bias: Option<&Matrix<'_>>,
+    x: &[f32],
+    qx: &mut [u8],
+) -> Result<()> {
+    match w {
+        Some(w) => linear(out, w, bias, &Input::new(x, any_q8(&[Some(w)]), qx)?),
+        None => {
+            copy(out, x);
+            Ok(())
+        }
+    }
+}
+
+/// The single-token scratch regions, in order: `y` (`d`), `hidden` (`2·I`), `tmp` (`d/h`),
+/// `ids` (`h·k`), then `qx`, the bytes of the last
+/// [`qx_floats`](super::qx_floats) floats.
+pub(crate) struct Scratch<'a> {
+    pub(crate) y: &'a mut [f32],
+    pub(crate) hidden: &'a mut [f32],
+    pub(crate) tmp: &'a mut [f32],
+    pub(crate) ids: &'a mut [f32],
+    pub(crate) qx: &'a mut [u8],
+}
+
+/// Splits the first [`MoeConfig::scratch_len`] floats of `scratch` into its regions.
+///
+/// Errors: [`Error::Capacity`] (naming `what`) if `scratch` is shorter.
+pub(crate) fn carve<'a>(
+    cfg: &MoeConfig,
+    scratch: &'a mut [f32],
+    what: &'static str,
+) -> Result<Scratch<'a>> {
+    let need = cfg.scratch_len();
+    let available = scratch.len();
+    let scratch = scratch.get_mut(..need).ok_or(Error::Capacity {
+        what,
+        needed: need,
+        available,
+    })?;
+    let (y, rest) = split(scratch, cfg.d)?;
+    let (hidden, rest) = split(rest, 2 * cfg.inner)?;
+    let (tmp, rest) = split(rest, cfg.sub_dim())?;
+    let (ids, qx) = split(rest, cfg.heads * cfg.k)?;
+    Ok(Scratch {
+        y,
+        hidden,
+        tmp,
+        ids,
+        qx: as_bytes_mut(qx),
+    })
+}
+
+/// `s.split_at_mut(n)` for the quantised-input bytes, as an error instead of a panic.
+pub(crate) fn split_bytes(s: &mut [u8], n: usize) -> Result<(&mut [u8], &mut [u8])> {
+    let available = s.len();
+    s.split_at_mut_checked(n).ok_or(Error::Capacity {
+        what: "moe scratch: quantised matvec inputs",
+        needed: n,
+        available,
+    })
 }
 
 pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {

@@ -49,12 +49,13 @@ mod expert;
 mod layer;
 mod linear;
 mod load;
+mod qinput;
 mod router;
 mod stats;
 
 pub use batch::Dispatch;
-pub use config::{batch_scratch_len, scratch_len, Macs, MoeConfig, E_MAX, K_MAX};
+pub use config::{batch_scratch_len, qx_floats, scratch_len, Macs, MoeConfig, E_MAX, K_MAX};
 pub use expert::Experts;
 pub use layer::{MoeLayer, MoeWeights};
-pub use router::{route, Routing};
+pub use router::{route, route_q8, Routing};
 pub use stats::{activation_ratio, MoeStats, Per};

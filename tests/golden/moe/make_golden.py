@@ -30,6 +30,16 @@ Weights stored as F16 / Q8_0 (two cases) are dequantised with the gguf package f
 so those cases compare the same real numbers the kernel sees. Routing margins: inputs are redrawn
 until every sub-token's k-th and (k+1)-th probabilities differ by > 1e-4 (relative), so f32 vs
 float64 rounding cannot flip an expert choice.
+
+Q8_0 case: like ggml (and picoformer), every matmul with a Q8_0 matrix multiplies the Q8_0
+quantisation of its input, so the reference quantises each such input first (`quant_act`: the
+row rounded to f32, `gguf.quants.quantize(x, Q8_0)` = ggml's quantize_row_q8_0_ref, then
+dequantised): the head input, each sub-token (router, gate, up), each expert's hidden vector
+(down) and the merge input. Quantisation margins: inputs are also redrawn until every quantised
+value x*id is > QMARGIN from a rounding boundary (a half-integer) and every block scale amax/127
+is > DMARGIN (relative) from an f16 rounding boundary, so the kernel's f32 activations (vs these
+float64 ones rounded to f32) quantise to the same bytes. F32 / F16 cases are unaffected (their
+inputs are not quantised and the same inputs are drawn).
 """
 
 import math
@@ -58,20 +68,50 @@ def topk_lower_index(p, k):
     return idx, torch.gather(p, -1, idx)
 
 
-def expert_fn(w, e, x, glu):
-    if glu:  # official FeedForwardNetwork with silu: fc2(fc1(x) * silu(fc3(x))), fc3 = gate
+def expert_fn(w, e, x, cfg):
+    """x: the (already quantised, for Q8_0) sub-token; the hidden vector is quantised here."""
+    if cfg["glu"]:  # official FeedForwardNetwork with silu: fc2(fc1(x) * silu(fc3(x))), fc3 = gate
         g = x @ w["gate"][e].T
         u = x @ w["up"][e].T
-        return (u * torch.nn.functional.silu(g)) @ w["down"][e].T
+        return quant_act(u * torch.nn.functional.silu(g), cfg) @ w["down"][e].T
     u = x @ w["up"][e].T  # 2-matrix SiLU FFN
-    return torch.nn.functional.silu(u) @ w["down"][e].T
+    return quant_act(torch.nn.functional.silu(u), cfg) @ w["down"][e].T
 
 
-def project(x, w, which):
+QMARGIN = 1e-3  # in quantisation steps (x*id units)
+DMARGIN = 1e-5  # relative to the scale d = amax/127
+# Smallest margins seen by quant_act since the last reset (see run_case).
+MARGINS = {"q": math.inf, "d": math.inf}
+
+
+def quant_act(x, cfg):
+    """ggml's treatment of a matmul input for Q8_0 weights: each row rounded to f32, quantised
+    to Q8_0 blocks by gguf.quants (= ggml's quantize_row_q8_0_ref) and dequantised. Identity
+    for F32 / F16 weights. Records the rounding margins in MARGINS."""
+    if cfg["qt"] != QT.Q8_0:
+        return x
+    a = np.ascontiguousarray(x.numpy(), dtype=np.float32).reshape(-1, x.shape[-1])
+    deq = gguf.quants.dequantize(gguf.quants.quantize(a, QT.Q8_0), QT.Q8_0)
+    # margins, recomputed the way Q8_0.quantize_blocks does it (all f32)
+    blocks = a.reshape(-1, 32)
+    d = np.abs(blocks).max(axis=1, keepdims=True) / np.float32(127)
+    with np.errstate(divide="ignore"):
+        idv = np.where(d == 0, np.float32(0), np.float32(1) / d).astype(np.float32)
+    v = np.abs(blocks * idv).astype(np.float64)
+    MARGINS["q"] = min(MARGINS["q"], float(np.abs(v - np.floor(v) - 0.5).min()))
+    d = d[d > 0].astype(np.float64)
+    dh = d.astype(np.float16)
+    ulp = np.spacing(dh).astype(np.float64)
+    if d.size:
+        MARGINS["d"] = min(MARGINS["d"], float(((ulp / 2 - np.abs(d - dh)) / d).min()))
+    return to_t(deq.astype(np.float64).reshape(x.shape))
+
+
+def project(x, w, which, cfg):
     """Head / merge Linear d -> d with optional bias; identity when the layer has none."""
     if w.get(which + "_w") is None:
         return x
-    y = x @ w[which + "_w"].T
+    y = quant_act(x, cfg) @ w[which + "_w"].T
     if w.get(which + "_b") is not None:
         y = y + w[which + "_b"]
     return y
@@ -81,8 +121,9 @@ def mhmoe(x, w, cfg, capacity):
     """x: [S, d] float64. Returns (y [S, d], idx [S*h, k], gates [S*h, k], kept [S*h, k])."""
     s, d = x.shape
     h, n_exp, k = cfg["h"], cfg["E"], cfg["k"]
-    xh = project(x, w, "head")
+    xh = project(x, w, "head", cfg)
     sub = xh.reshape(s * h, d // h)  # contiguous split, row = token*h + head (spec §9)
+    sub = quant_act(sub, cfg)  # one quantisation per sub-token: router, gate and up read it
     p = torch.softmax(sub @ w["router"].T, dim=-1)
     idx, gates = topk_lower_index(p, k)
     if cfg["renorm"]:
@@ -104,16 +145,16 @@ def mhmoe(x, w, cfg, capacity):
         for r in range(k):
             if kept[row, r] > 0:
                 e = int(idx[row, r])
-                y[row] += gates[row, r] * expert_fn(w, e, sub[row], cfg["glu"])
-    out = project(y.reshape(s, d), w, "merge")
+                y[row] += gates[row, r] * expert_fn(w, e, sub[row], cfg)
+    out = project(y.reshape(s, d), w, "merge", cfg)
     return out, idx, gates, kept
 
 
 def routing_margin(x, w, cfg):
     s, d = x.shape
     h, k = cfg["h"], cfg["k"]
-    xh = project(x, w, "head")
-    p = torch.softmax(xh.reshape(s * h, d // h) @ w["router"].T, dim=-1)
+    xh = project(x, w, "head", cfg)
+    p = torch.softmax(quant_act(xh.reshape(s * h, d // h), cfg) @ w["router"].T, dim=-1)
     srt = torch.sort(p, dim=-1, descending=True).values
     if k >= p.shape[-1]:
         return 1.0
@@ -241,18 +282,25 @@ def run_case(case, seed):
         qt = QT.F32 if (n.endswith("_b") or hashed_case) else cfg["qt"]
         stored[n], deq = store(a, qt)
         ref[n] = to_t(deq)
-    # Draw inputs until routing has a clear margin.
-    for _attempt in range(200):
+    # Draw inputs until routing (and, for Q8_0, every activation quantisation) has a clear margin.
+    for attempt in range(200):
         x = rng.standard_normal((cfg["S"], cfg["d"])).astype(np.float32)
-        if routing_margin(to_t(x), ref, cfg) > 1e-4:
+        xt = to_t(x)
+        if routing_margin(xt, ref, cfg) <= 1e-4:
+            continue
+        MARGINS.update(q=math.inf, d=math.inf)
+        y_dl, idx, gates, _ = mhmoe(xt, ref, cfg, capacity=False)
+        y_cap, idx2, _, kept = mhmoe(xt, ref, cfg, capacity=True)
+        y_cap1 = torch.cat(
+            [mhmoe(xt[i:i + 1], ref, cfg, capacity=True)[0] for i in range(cfg["S"])])
+        if MARGINS["q"] > QMARGIN and MARGINS["d"] > DMARGIN:
             break
     else:
-        raise SystemExit(f"{cfg['name']}: no input with a clear routing margin")
-    xt = to_t(x)
-    y_dl, idx, gates, _ = mhmoe(xt, ref, cfg, capacity=False)
-    y_cap, idx2, _, kept = mhmoe(xt, ref, cfg, capacity=True)
+        raise SystemExit(f"{cfg['name']}: no input with clear routing / quantisation margins")
     assert torch.equal(idx, idx2)
-    y_cap1 = torch.cat([mhmoe(xt[i:i + 1], ref, cfg, capacity=True)[0] for i in range(cfg["S"])])
+    if cfg["qt"] == QT.Q8_0:
+        print(f"{cfg['name']}: input attempt {attempt}, quantisation margins "
+              f"{MARGINS['q']:.2e} steps, {MARGINS['d']:.2e} of a scale")
 
     path = os.path.join(HERE, cfg["name"] + ".gguf")
     wr = gguf.GGUFWriter(path, ARCH)
