@@ -1,0 +1,13 @@
+//! Kernel self-test firmware on Cortex-M55 (mps3-an547): every golden case on the device, one
+//! line each over semihosting, exit status 0 iff all pass (`picoformer_fw_common::device::selftest`),
+//! including the bit-exact Helium-vs-scalar checks.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use panic_semihosting as _;
+
+#[entry]
+fn main() -> ! {
+    picoformer_fw_common::device::selftest("Cortex-M55 (mps3-an547)")
+}
