@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Firmware in QEMU.
 # 1. Kernel self-tests: each target crate runs every ops golden case on the device and exits
-#    through semihosting (0 = all cases match).
+#    through semihosting (0 = all cases match). Cortex-M55 (mps3-an547) runs them with the
+#    Helium Q8_0 kernel, checked bit for bit against the scalar path like the M4F/M33 DSP one.
 # 2. Demo LM (issue 8): `generate` (size-optimised `flash` profile) on Cortex-M4F and
 #    Cortex-M33 (model in flash, static RAM only) must print exactly the token ids of the host simulation (targets/host-sim), which
 #    also runs as aarch64 Linux under qemu-user. Checks the flash (<= 1 MiB) and RAM
@@ -12,7 +13,7 @@ status=0
 fail() { echo "FAIL: $*"; status=1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-for t in cortex-m4f-qemu cortex-m33-qemu cortex-m0-qemu; do
+for t in cortex-m4f-qemu cortex-m33-qemu cortex-m55-qemu cortex-m0-qemu; do
     echo "--- $t self-test"
     if (cd "$t" && cargo run --release --quiet) >"$tmp/$t.log" 2>&1; then
         grep -q "self-test: 0 failures" "$tmp/$t.log" || fail "$t: no pass line"
@@ -23,6 +24,10 @@ for t in cortex-m4f-qemu cortex-m33-qemu cortex-m0-qemu; do
     echo "$(grep -c '^ok ' "$tmp/$t.log") cases ok"
     elf=$(find "$t/target" -path '*release/picoformer-fw-*' -type f ! -name '*.d' | head -1)
     arm-none-eabi-size "$elf"
+    if [ "$t" = cortex-m55-qemu ]; then
+        arm-none-eabi-objdump -d "$elf" | grep -q vmladav && echo "$t: Helium kernel linked (vmladav)" \
+            || fail "$t: no Helium instructions in the self-test image"
+    fi
 done
 
 echo "--- host simulation (x86-64)"
