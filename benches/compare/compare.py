@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Side-by-side single-thread decode speed: picoformer vs llama.cpp (issue 9, goal 4).
+"""Side-by-side single-thread decode speed: picoformer vs llama.cpp (issue 9, goal 4) and,
+with --candle, vs candle (issue 9: goal >= 1.25x candle).
 
-Pinned packages: numpy 2.1.3, llama-cpp-python 0.3.16 (the llama.cpp it bundles, built on install).
+Pinned packages: numpy 2.1.3, llama-cpp-python 0.3.16 (the llama.cpp it bundles, built on install);
+candle-core / candle-transformers 0.11.1 (exact pins in benches/compare/candle/Cargo.toml).
 Called by benches/compare/run.sh; usage:
-  python3 compare.py --timer PATH/picoformer-decode-timer --n 128 --reps 3 MODEL.gguf...
+  python3 compare.py --timer PATH/picoformer-decode-timer [--candle PATH/candle-decode-timer]
+                     --n 128 --reps 3 MODEL.gguf...
 
 Per model, alternating in one process, `reps` times:
   (a) picoformer: the timer binary (a subprocess) prefills token 1, then times N greedy decode
@@ -12,7 +15,11 @@ Per model, alternating in one process, `reps` times:
       ours, no flash attention)`, loaded once per model and warmed up once; reset, eval([1]),
       then N times: argmax of the last logits (numpy over llama_get_logits) and eval([token]).
       The timed loop includes llama-cpp-python's per-call Python overhead (tens of µs).
-Reports the median tok/s of each, ratio = ours / llama.cpp of the medians (> 1 means picoformer
+  (c) candle (only with --candle): benches/compare/candle, a subprocess like (a) with the same
+      JSON output: quantized_llama::ModelWeights::from_gguf on the same file, forward(BOS, 0),
+      then N times forward([token], pos) + argmax of the logits; runs twice, the second (warm)
+      run counts; RAYON_NUM_THREADS=1 and CANDLE_NUM_THREADS=1 (one thread).
+Reports the median tok/s of each, ratio = ours / peer of the medians (> 1 means picoformer
 is faster) and the median of the per-repetition (back-to-back) ratios.
 """
 
@@ -26,8 +33,8 @@ import time
 import numpy as np
 
 
-def ours(timer, model, n):
-    out = subprocess.run([timer, model, str(n), "2"], check=True, capture_output=True, text=True).stdout
+def ours(timer, model, n, env=None):
+    out = subprocess.run([timer, model, str(n), "2"], check=True, capture_output=True, text=True, env=env).stdout
     last = json.loads(out.strip().splitlines()[-1])
     return last["tok_s"], last["backend"], last["last"]
 
@@ -64,22 +71,28 @@ def llama_decode(llm, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--timer", required=True)
+    ap.add_argument("--candle", default=None, help="candle-decode-timer binary (optional third peer)")
     ap.add_argument("--n", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", default=None)
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
+    candle_env = dict(os.environ, RAYON_NUM_THREADS="1", CANDLE_NUM_THREADS="1")
     rows = []
     for model in a.models:
         llm = llama_load(model, a.n)
         llama_decode(llm, a.n)  # warm-up
-        mine, cpp = [], []
-        backend = last_ours = last_cpp = None
+        mine, cpp, cdl = [], [], []
+        backend = last_ours = last_cpp = backend_candle = last_candle = None
         for _ in range(a.reps):
             t, backend, last_ours = ours(a.timer, model, a.n)
             mine.append(t)
             t, last_cpp = llama_decode(llm, a.n)
             cpp.append(t)
+            if a.candle:
+                # same protocol and output format as our timer
+                t, backend_candle, last_candle = ours(a.candle, model, a.n, env=candle_env)
+                cdl.append(t)
         del llm
         row = {
             "model": os.path.basename(model),
@@ -96,17 +109,41 @@ def main():
         row["ratio"] = row["ours_median"] / row["llamacpp_median"]
         # each repetition runs ours and llama.cpp back to back: their ratio cancels slow load drift
         row["paired_ratio_median"] = statistics.median(m / c for m, c in zip(mine, cpp))
+        if a.candle:
+            row["backend_candle"] = backend_candle
+            row["candle_tok_s"] = cdl
+            row["candle_median"] = statistics.median(cdl)
+            row["last_token_candle"] = last_candle
+            row["ratio_candle"] = row["ours_median"] / row["candle_median"]
+            row["paired_ratio_candle_median"] = statistics.median(m / c for m, c in zip(mine, cdl))
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    print("| model | picoformer tok/s (median) | llama.cpp tok/s (median) | ratio of medians | median paired ratio | runs ours | runs llama.cpp |")
-    print("|---|---:|---:|---:|---:|---|---|")
-    for r in rows:
-        fmt = lambda v: ", ".join(f"{x:.0f}" for x in v)
-        print(f"| {r['model']} | {r['ours_median']:.1f} | {r['llamacpp_median']:.1f} | {r['ratio']:.2f} | {r['paired_ratio_median']:.2f} | {fmt(r['ours_tok_s'])} | {fmt(r['llamacpp_tok_s'])} |")
+    if a.candle:
+        table_with_candle(rows)
+    else:
+        table(rows)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def fmt(v):
+    return ", ".join(f"{x:.0f}" for x in v)
+
+
+def table_with_candle(rows):
+    print("| model | picoformer tok/s (median) | llama.cpp tok/s (median) | candle tok/s (median) | ours/llama.cpp (medians) | ours/llama.cpp (median paired) | ours/candle (medians) | ours/candle (median paired) | runs ours | runs llama.cpp | runs candle |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['ours_median']:.1f} | {r['llamacpp_median']:.1f} | {r['candle_median']:.1f} | {r['ratio']:.2f} | {r['paired_ratio_median']:.2f} | {r['ratio_candle']:.2f} | {r['paired_ratio_candle_median']:.2f} | {fmt(r['ours_tok_s'])} | {fmt(r['llamacpp_tok_s'])} | {fmt(r['candle_tok_s'])} |")
+
+
+def table(rows):
+    print("| model | picoformer tok/s (median) | llama.cpp tok/s (median) | ratio of medians | median paired ratio | runs ours | runs llama.cpp |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['ours_median']:.1f} | {r['llamacpp_median']:.1f} | {r['ratio']:.2f} | {r['paired_ratio_median']:.2f} | {fmt(r['ours_tok_s'])} | {fmt(r['llamacpp_tok_s'])} |")
 
 
 if __name__ == "__main__":

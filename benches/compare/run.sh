@@ -12,10 +12,17 @@ SIZES="${1:-260K,15M,42M,110M}"
 N="${2:-128}"
 REPS="${3:-3}"
 OUT="${OUT:-/tmp/pico-compare}"
+CANDLE="${CANDLE:-1}"
 
 python3 "$ROOT/benches/compare/make_models.py" --out "$OUT" --sizes "$SIZES"
 cargo build --release --manifest-path "$ROOT/benches/compare/timer/Cargo.toml"
 TIMER="$ROOT/benches/compare/timer/target/release/picoformer-decode-timer"
+CANDLE_ARGS=()
+if [ "$CANDLE" != 0 ]; then
+  RUSTFLAGS="-C target-cpu=native" cargo build --release --locked \
+    --manifest-path "$ROOT/benches/compare/candle/Cargo.toml"
+  CANDLE_ARGS=(--candle "$ROOT/benches/compare/candle/target/release/candle-decode-timer")
+fi
 
 MODELS=()
 IFS=, read -ra S <<<"$SIZES"
@@ -34,6 +41,9 @@ echo "cpu: $(lscpu | sed -n "s/^Model name: *//p"), $(nproc --all) cores"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "picoformer: $(git -C "$ROOT" rev-parse --short HEAD), rustc $(rustc --version | cut -d' ' -f2)"
 python3 -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__); print(llama_cpp.llama_print_system_info().decode())"
-"${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" --n "$N" --reps "$REPS" \
+if [ "$CANDLE" != 0 ]; then
+  echo "candle: $(sed -n 's/^candle-core = "=\(.*\)"/candle-core \1/p' "$ROOT/benches/compare/candle/Cargo.toml"), RUSTFLAGS=\"-C target-cpu=native\", RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1"
+fi
+"${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" "${CANDLE_ARGS[@]}" --n "$N" --reps "$REPS" \
   --json "$OUT/results.json" "${MODELS[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
