@@ -1,5 +1,6 @@
 //! MH-MoE property checks of spec `mhmoe.md` §8 (items 1–5), the bad-config errors of issue 4,
-//! the streamed router against a naive softmax + sort, and "only selected experts run".
+//! the streamed router against a naive softmax + sort, "only selected experts run", and the
+//! `Q8_0` input-quantisation paths (exact scratch, quantised products, mixed weight types).
 
 // These checks hold the libm build to 1e-5..1e-6 (and exact identities through softmax);
 // micromath's `exp` under `fast-math` (2.4e-3 relative, BENCHMARKS.md) cannot meet them. The
@@ -9,9 +10,11 @@
 
 use picoformer::gguf::File;
 use picoformer::moe::{
-    activation_ratio, route, Dispatch, MoeConfig, MoeLayer, MoeStats, MoeWeights, Per, K_MAX,
+    activation_ratio, qx_floats, route, route_q8, Dispatch, MoeConfig, MoeLayer, MoeStats,
+    MoeWeights, Per, Routing, K_MAX,
 };
-use picoformer::quant::{DType, Matrix};
+use picoformer::ops::{matvec, matvec_q8, matvec_q8_scratch_len};
+use picoformer::quant::{dequantize_row_q8_0, q8_0_row_bytes, quantize_row_q8_0, DType, Matrix};
 use picoformer::{Error, TensorProblem};
 use proptest::prelude::*;
 
@@ -613,5 +616,239 @@ proptest! {
         let cap = Dispatch::Capacity.capacity(tokens * h, e, k);
         prop_assert!(st.routed <= (cap * e) as u64);
         prop_assert!(st.max_load() as usize <= tokens * h);
+    }
+}
+
+/// Rows of `cols` values quantised to `Q8_0` (weights for the `Q8_0` paths).
+fn q8_bytes(v: &[f32], cols: usize) -> Vec<u8> {
+    let row = q8_0_row_bytes(cols);
+    let mut out = vec![0u8; v.len() / cols * row];
+    for (src, dst) in v.chunks_exact(cols).zip(out.chunks_exact_mut(row)) {
+        quantize_row_q8_0(src, dst).unwrap();
+    }
+    out
+}
+
+/// Owned weights with a storage type per matrix (`Q8_0` or F32), head/merge with biases.
+struct Mixed {
+    cfg: MoeConfig,
+    bufs: Vec<(DType, Vec<u8>)>, // head, head_b, router, gate, up, down, merge, merge_b
+}
+
+impl Mixed {
+    /// `q8[i]`: matrix i of (head, router, gate, up, down, merge) is `Q8_0`.
+    fn new(cfg: MoeConfig, q8: [bool; 6], seed: u64) -> Self {
+        let (d, sub, e, i) = (cfg.d, cfg.sub_dim(), cfg.experts, cfg.inner);
+        let mut rng = Rng(seed | 1);
+        let mut mk = |n: usize, cols: usize, a: f32, q: bool| {
+            let v = rng.vec(n, a);
+            if q {
+                (DType::Q8_0, q8_bytes(&v, cols))
+            } else {
+                (DType::F32, bytes(&v))
+            }
+        };
+        let bufs = vec![
+            mk(d * d, d, 0.3, q8[0]),
+            mk(d, d, 0.3, false),
+            mk(e * sub, sub, 1.0, q8[1]),
+            mk(e * i * sub, sub, 0.3, q8[2]),
+            mk(e * i * sub, sub, 0.3, q8[3]),
+            mk(e * sub * i, i, 0.3, q8[4]),
+            mk(d * d, d, 0.3, q8[5]),
+            mk(d, d, 0.3, false),
+        ];
+        Mixed { cfg, bufs }
+    }
+
+    fn m(&self, i: usize, rows: usize, cols: usize) -> Matrix<'_> {
+        let (t, b) = &self.bufs[i];
+        Matrix::new(*t, rows, cols, b).unwrap()
+    }
+
+    fn layer(&self) -> MoeLayer<'_> {
+        let c = &self.cfg;
+        let (d, sub, e, i) = (c.d, c.sub_dim(), c.experts, c.inner);
+        MoeLayer::new(
+            *c,
+            MoeWeights {
+                head: Some(self.m(0, d, d)),
+                head_bias: Some(self.m(1, 1, d)),
+                router: self.m(2, e, sub),
+                gate_exps: Some(self.m(3, e * i, sub)),
+                up_exps: self.m(4, e * i, sub),
+                down_exps: self.m(5, e * sub, i),
+                merge: Some(self.m(6, d, d)),
+                merge_bias: Some(self.m(7, 1, d)),
+            },
+        )
+        .unwrap()
+    }
+}
+
+/// The scratch plan is exact with `Q8_0` weights: `forward` / `forward_batch` touch nothing
+/// past `scratch_len` / `batch_scratch_len`, and with every matrix `Q8_0` every planned float
+/// is used (the quantised-input part included). With F32 weights that part stays untouched.
+/// Shape chosen so both quantised-input layouts fill it: `q8(d) = q8(d/h) + q8(I) = 136` bytes.
+#[test]
+fn q8_scratch_is_exact() {
+    let cfg = MoeConfig::new(128, 4, 4, 2, 96).unwrap();
+    let qf = qx_floats(128, 4, 96);
+    assert_eq!(qf, 34);
+    assert_eq!(cfg.scratch_len(), 128 + 2 * 96 + 32 + 4 * 2 + qf);
+    let sentinel = f32::from_bits(0x7fc0_beef);
+    let untouched = |x: &f32| x.to_bits() == sentinel.to_bits();
+    let x = Rng(77).vec(3 * 128, 1.0);
+    for all_q8 in [true, false] {
+        let w = Mixed::new(cfg, [all_q8; 6], 31);
+        let layer = w.layer();
+        let n = cfg.scratch_len();
+        let mut scratch = vec![sentinel; n + 16];
+        let mut out = vec![0.0; 128];
+        layer
+            .forward(&x[..128], &mut out, &mut scratch, None)
+            .unwrap();
+        assert!(scratch[n..].iter().all(untouched));
+        let used = if all_q8 { n } else { n - qf };
+        assert!(!scratch[..used].iter().any(untouched), "all_q8 {all_q8}");
+        assert!(scratch[used..].iter().all(untouched));
+        assert!(matches!(
+            layer.forward(&x[..128], &mut out, &mut scratch[..n - 1], None),
+            Err(Error::Capacity { .. })
+        ));
+
+        let nb = cfg.batch_scratch_len(3);
+        let mut bs = vec![sentinel; nb + 16];
+        let mut outb = vec![0.0; 3 * 128];
+        layer
+            .forward_batch(&x, &mut outb, Dispatch::Capacity, &mut bs, None)
+            .unwrap();
+        assert!(bs[nb..].iter().all(untouched));
+        if all_q8 {
+            assert!(!bs[n - qf..n].iter().any(untouched));
+        } else {
+            assert!(bs[n - qf..n].iter().all(untouched));
+        }
+    }
+    // NaN reaching a Q8_0 matrix's input is rejected by the quantiser.
+    let w = Mixed::new(cfg, [true; 6], 31);
+    let mut xn = x[..128].to_vec();
+    xn[5] = f32::NAN;
+    let mut scratch = vec![0.0; cfg.scratch_len()];
+    let mut out = vec![0.0; 128];
+    assert!(matches!(
+        w.layer().forward(&xn, &mut out, &mut scratch, None),
+        Err(Error::NonFinite { .. })
+    ));
+}
+
+/// A `Q8_0` layer multiplies `Q8_0`-quantised inputs: the head output equals
+/// `matvec_q8` (quantise, then `Q8_0 × Q8_0`) plus the bias, bit for bit, and differs from the
+/// f32-input product.
+#[test]
+fn q8_head_multiplies_quantised_input() {
+    let cfg = MoeConfig::new(64, 2, 4, 1, 32).unwrap();
+    let w = Mixed::new(cfg, [true; 6], 9);
+    let layer = w.layer();
+    let x = Rng(4).vec(64, 1.0);
+    let mut xh = vec![0.0; 64];
+    let mut routes = vec![Routing::default(); 2];
+    let mut scratch = vec![0.0; cfg.scratch_len()];
+    layer
+        .route_token(&x, &mut xh, &mut routes, &mut scratch)
+        .unwrap();
+    let head = w.m(0, 64, 64);
+    let mut prod = vec![0.0; 64];
+    let mut qbuf = vec![0u8; matvec_q8_scratch_len(64)];
+    matvec_q8(&mut prod, &head, &x, &mut qbuf).unwrap();
+    let mut bias = vec![0.0; 64];
+    w.m(1, 1, 64).dequant_row(0, &mut bias).unwrap();
+    let want: Vec<f32> = prod.iter().zip(&bias).map(|(a, b)| b + a).collect();
+    assert_eq!(xh, want);
+    let mut f32_in = vec![0.0; 64];
+    matvec(&mut f32_in, &head, &x).unwrap();
+    assert_ne!(f32_in, prod);
+    // The router is Q8_0 too: route_token routes the quantised sub-token.
+    let mut xq = vec![0u8; q8_0_row_bytes(32)];
+    quantize_row_q8_0(&xh[32..], &mut xq).unwrap();
+    let r = route_q8(&w.m(2, 4, 32), &xq, 1, false).unwrap();
+    assert_eq!(routes[1], r);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// `route_q8` on a quantised sub-token is `route` on its dequantisation up to f32
+    /// summation order (ggml's per-block `f32(Σ qw·qx)·(d_w·d_x)`).
+    #[test]
+    fn route_q8_matches_route_on_dequantised_input(
+        e in 1usize..40, k in 1usize..=K_MAX, seed in any::<u64>(), renorm in any::<bool>(),
+    ) {
+        let k = k.min(e);
+        let sub = 64;
+        let mut rng = Rng(seed | 1);
+        let wq = q8_bytes(&rng.vec(e * sub, 1.0), sub);
+        let wg = Matrix::new(DType::Q8_0, e, sub, &wq).unwrap();
+        let x = rng.vec(sub, 2.0);
+        let mut xq = vec![0u8; q8_0_row_bytes(sub)];
+        quantize_row_q8_0(&x, &mut xq).unwrap();
+        let mut xd = vec![0.0; sub];
+        dequantize_row_q8_0(&xq, &mut xd).unwrap();
+        let a = route_q8(&wg, &xq, k, renorm).unwrap();
+        let b = route(&wg, &xd, k, renorm).unwrap();
+        for i in 0..k {
+            if a.experts[i] != b.experts[i] {
+                // only across near-ties of the two logit roundings
+                let l = |ex: u32| wg.dot_row(ex as usize, &xd).unwrap();
+                prop_assert!((l(a.experts[i]) - l(b.experts[i])).abs() < 1e-4, "rank {}", i);
+            } else {
+                prop_assert!((a.gates[i] - b.gates[i]).abs() <= 1e-5 * b.gates[i].max(1e-3));
+            }
+        }
+    }
+
+    /// Any mix of `Q8_0` and F32 matrices: the batch path (dropless, and with a capacity that
+    /// cannot bind) equals the single-token path bit for bit, and route_token gives the
+    /// routing the forward pass counts.
+    #[test]
+    fn q8_mixed_batch_paths_agree(
+        q8 in prop::array::uniform6(any::<bool>()), h in 1usize..3, e in 2usize..6,
+        k in 1usize..3, tokens in 1usize..4, seed in any::<u64>(),
+    ) {
+        let k = k.min(e);
+        let cfg = MoeConfig {
+            proj: true,
+            bias: true,
+            ..MoeConfig::new(32 * h, h, e, k, 32).unwrap()
+        };
+        let w = Mixed::new(cfg, q8, seed);
+        let layer = w.layer();
+        let d = cfg.d;
+        let x = Rng(seed ^ 0x55).vec(tokens * d, 1.0);
+        let mut single = vec![0.0; tokens * d];
+        let mut s1 = vec![0.0; cfg.scratch_len()];
+        let mut counts = vec![0u32; e];
+        let mut st = MoeStats::new(&mut counts).unwrap();
+        for (xt, ot) in x.chunks_exact(d).zip(single.chunks_exact_mut(d)) {
+            layer.forward(xt, ot, &mut s1, Some(&mut st)).unwrap();
+        }
+        let mut bs = vec![0.0; cfg.batch_scratch_len(tokens)];
+        let mut batch = vec![0.0; tokens * d];
+        for dispatch in [Dispatch::Dropless, Dispatch::FixedCapacity(tokens * h * k)] {
+            layer.forward_batch(&x, &mut batch, dispatch, &mut bs, None).unwrap();
+            prop_assert_eq!(&batch, &single);
+        }
+        let mut routed = vec![0u32; e];
+        let mut xh = vec![0.0; d];
+        let mut routes = vec![Routing::default(); h];
+        for xt in x.chunks_exact(d) {
+            layer.route_token(xt, &mut xh, &mut routes, &mut s1).unwrap();
+            for r in &routes {
+                for (ex, _) in r.choices() {
+                    routed[ex] += 1;
+                }
+            }
+        }
+        prop_assert_eq!(st.counts(), &routed[..]);
     }
 }

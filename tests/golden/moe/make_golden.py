@@ -26,16 +26,17 @@ The d = 768 case would exceed the size budget, so its weights are not stored: ev
 `(((splitmix64(seed_t + i) >> 40) - 2^23) / 2^23) * scale_t` (exact in f32; seeds and scales in
 the file's `test.*` keys) and the Rust test regenerates them bit-exactly.
 
-Weights stored as F16 / Q8_0 (two cases) are dequantised with the gguf package for the reference,
-so those cases compare the same real numbers the kernel sees. Routing margins: inputs are redrawn
+Weights stored as F16 / Q8_0 (three cases; `_q8_f32router` keeps the router in F32 as llama.cpp's
+quantiser does) are dequantised with the gguf package for the reference, so those cases compare
+the same real numbers the kernel sees. Routing margins: inputs are redrawn
 until every sub-token's k-th and (k+1)-th probabilities differ by > 1e-4 (relative), so f32 vs
 float64 rounding cannot flip an expert choice.
 
-Q8_0 case: like ggml (and picoformer), every matmul with a Q8_0 matrix multiplies the Q8_0
+Q8_0 cases: like ggml (and picoformer), every matmul with a Q8_0 matrix multiplies the Q8_0
 quantisation of its input, so the reference quantises each such input first (`quant_act`: the
 row rounded to f32, `gguf.quants.quantize(x, Q8_0)` = ggml's quantize_row_q8_0_ref, then
-dequantised): the head input, each sub-token (router, gate, up), each expert's hidden vector
-(down) and the merge input. Quantisation margins: inputs are also redrawn until every quantised
+dequantised): the head input, each sub-token (for a Q8_0 router, gate, up), each expert's hidden
+vector (down) and the merge input; an F32 / F16 matrix multiplies the unquantised input. Quantisation margins: inputs are also redrawn until every quantised
 value x*id is > QMARGIN from a rounding boundary (a half-integer) and every block scale amax/127
 is > DMARGIN (relative) from an f16 rounding boundary, so the kernel's f32 activations (vs these
 float64 ones rounded to f32) quantise to the same bytes. F32 / F16 cases are unaffected (their
@@ -69,13 +70,13 @@ def topk_lower_index(p, k):
 
 
 def expert_fn(w, e, x, cfg):
-    """x: the (already quantised, for Q8_0) sub-token; the hidden vector is quantised here."""
+    q = lambda v, n: quant_act(v, cfg, n)  # noqa: E731
     if cfg["glu"]:  # official FeedForwardNetwork with silu: fc2(fc1(x) * silu(fc3(x))), fc3 = gate
-        g = x @ w["gate"][e].T
-        u = x @ w["up"][e].T
-        return quant_act(u * torch.nn.functional.silu(g), cfg) @ w["down"][e].T
-    u = x @ w["up"][e].T  # 2-matrix SiLU FFN
-    return quant_act(torch.nn.functional.silu(u), cfg) @ w["down"][e].T
+        g = q(x, "gate") @ w["gate"][e].T
+        u = q(x, "up") @ w["up"][e].T
+        return q(u * torch.nn.functional.silu(g), "down") @ w["down"][e].T
+    u = q(x, "up") @ w["up"][e].T  # 2-matrix SiLU FFN
+    return q(torch.nn.functional.silu(u), "down") @ w["down"][e].T
 
 
 QMARGIN = 1e-3  # in quantisation steps (x*id units)
@@ -84,11 +85,13 @@ DMARGIN = 1e-5  # relative to the scale d = amax/127
 MARGINS = {"q": math.inf, "d": math.inf}
 
 
-def quant_act(x, cfg):
-    """ggml's treatment of a matmul input for Q8_0 weights: each row rounded to f32, quantised
-    to Q8_0 blocks by gguf.quants (= ggml's quantize_row_q8_0_ref) and dequantised. Identity
-    for F32 / F16 weights. Records the rounding margins in MARGINS."""
-    if cfg["qt"] != QT.Q8_0:
+def quant_act(x, cfg, weight):
+    """ggml's treatment of the input x of a matmul with `weight` when that weight is Q8_0: each
+    row rounded to f32, quantised to Q8_0 blocks by gguf.quants (= ggml's
+    quantize_row_q8_0_ref) and dequantised. Identity for F32 / F16 weights. Quantisation is
+    deterministic, so quantising per reader equals quantising once and sharing the bytes, as the
+    kernel does. Records the rounding margins in MARGINS."""
+    if cfg["wqt"][weight] != QT.Q8_0:
         return x
     a = np.ascontiguousarray(x.numpy(), dtype=np.float32).reshape(-1, x.shape[-1])
     deq = gguf.quants.dequantize(gguf.quants.quantize(a, QT.Q8_0), QT.Q8_0)
@@ -111,7 +114,7 @@ def project(x, w, which, cfg):
     """Head / merge Linear d -> d with optional bias; identity when the layer has none."""
     if w.get(which + "_w") is None:
         return x
-    y = quant_act(x, cfg) @ w[which + "_w"].T
+    y = quant_act(x, cfg, which + "_w") @ w[which + "_w"].T
     if w.get(which + "_b") is not None:
         y = y + w[which + "_b"]
     return y
@@ -123,8 +126,7 @@ def mhmoe(x, w, cfg, capacity):
     h, n_exp, k = cfg["h"], cfg["E"], cfg["k"]
     xh = project(x, w, "head", cfg)
     sub = xh.reshape(s * h, d // h)  # contiguous split, row = token*h + head (spec §9)
-    sub = quant_act(sub, cfg)  # one quantisation per sub-token: router, gate and up read it
-    p = torch.softmax(sub @ w["router"].T, dim=-1)
+    p = torch.softmax(quant_act(sub, cfg, "router") @ w["router"].T, dim=-1)
     idx, gates = topk_lower_index(p, k)
     if cfg["renorm"]:
         gates = gates / gates.sum(-1, keepdim=True)
@@ -154,7 +156,7 @@ def routing_margin(x, w, cfg):
     s, d = x.shape
     h, k = cfg["h"], cfg["k"]
     xh = project(x, w, "head", cfg)
-    p = torch.softmax(quant_act(xh.reshape(s * h, d // h), cfg) @ w["router"].T, dim=-1)
+    p = torch.softmax(quant_act(xh.reshape(s * h, d // h), cfg, "router") @ w["router"].T, dim=-1)
     srt = torch.sort(p, dim=-1, descending=True).values
     if k >= p.shape[-1]:
         return 1.0
@@ -259,7 +261,13 @@ CASES = [
     ("d64_h2_e8_k2_glu_f16", 64, 2, 8, 2, 32, True, True, False, 3, QT.F16),
     ("d64_h2_e4_k2_glu_q8", 64, 2, 4, 2, 64, True, True, False, 3, QT.Q8_0),
 ]
+# Per-weight storage overrides: llama.cpp's quantiser keeps ffn_gate_inp (the router) in F32.
+QT_OVERRIDE = {"d64_h2_e8_k2_glu_q8_f32router": {"router": QT.F32}}
 HASHED_CASE = ("d768_h4_e8_k2_glu_hashed", 768, 4, 8, 2, 256, True, True, False, 2, QT.F32)
+# Added later, run after the hashed case so the earlier cases keep their seeds (1234 + index).
+LATER_CASES = [
+    ("d64_h2_e8_k2_glu_q8_f32router", 64, 2, 8, 2, 64, True, True, False, 4, QT.Q8_0),
+]
 
 
 def cfg_of(case):
@@ -277,10 +285,14 @@ def run_case(case, seed):
     rng = np.random.default_rng(seed)
     hashed_case = case is HASHED_CASE
     raw = hashed_weights(cfg) if hashed_case else random_weights(cfg, rng)
+    override = QT_OVERRIDE.get(cfg["name"], {})
+    cfg["wqt"] = {
+        n: QT.F32 if (n.endswith("_b") or hashed_case) else override.get(n, cfg["qt"])
+        for n in ("head_w", "head_b", "router", "gate", "up", "down", "merge_w", "merge_b")
+    }
     stored, ref = {}, {}
     for n, a in raw.items():
-        qt = QT.F32 if (n.endswith("_b") or hashed_case) else cfg["qt"]
-        stored[n], deq = store(a, qt)
+        stored[n], deq = store(a, cfg["wqt"][n])
         ref[n] = to_t(deq)
     # Draw inputs until routing (and, for Q8_0, every activation quantisation) has a clear margin.
     for attempt in range(200):
@@ -327,7 +339,7 @@ def run_case(case, seed):
             "merge_w": "mhmoe_merge.weight", "merge_b": "mhmoe_merge.bias",
         }
         for n, a in stored.items():
-            qt = QT.F32 if n.endswith("_b") else cfg["qt"]
+            qt = cfg["wqt"][n]
             tname = f"blk.{LAYER}.{names[n]}"
             if qt == QT.Q8_0:
                 wr.add_tensor(tname, a, raw_dtype=QT.Q8_0)
@@ -352,7 +364,7 @@ def run_case(case, seed):
 
 def main():
     torch.set_default_dtype(torch.float64)
-    for i, case in enumerate(CASES + [HASHED_CASE]):
+    for i, case in enumerate(CASES + [HASHED_CASE] + LATER_CASES):
         run_case(case, seed=1234 + i)
 
 
