@@ -54,7 +54,11 @@ impl MoeLayer<'_> {
     ///
     /// Errors: [`Error::Shape`] if `x.len()` is not a multiple of `d` or `out.len() !=
     /// x.len()`; [`Error::Capacity`] for a short scratch or more than 2^24 selections;
-    /// [`Error::NonFinite`] for a NaN/inf router logit.
+    /// [`Error::NonFinite`] for a NaN/inf router logit or a NaN/inf input of a `Q8_0` matrix.
+    ///
+    /// Numerics as [`forward`](Self::forward) (dropless results are bit-identical); a
+    /// sub-token read by `Q8_0` matrices is quantised for routing in the first pass and again,
+    /// to the same bytes, for its kept experts after the capacity pass.
     pub fn forward_batch(
         &self,
         x: &[f32],

@@ -218,13 +218,18 @@ impl<'w> MoeLayer<'w> {
     /// One token through the layer, dropless (every selected expert runs; the crate default).
     ///
     /// `x`, `out`: `d` floats. `scratch`: at least [`MoeConfig::scratch_len`] floats (not a
-    /// function of `E`). Only the `k` selected experts of each sub-token are evaluated.
+    /// function of `E`; its last [`qx_floats`](super::qx_floats) hold the quantised inputs). Only the `k` selected experts of each sub-token are evaluated.
     /// `stats`, when given, is updated (selection counts, routed, divergence, MACs); when
     /// `None` no statistics work is done.
     ///
+    /// Products with `Q8_0` matrices multiply their input quantised once to `Q8_0`
+    /// (`y = Σ_b f32(Σ_j qw·qx)·(d_w·d_x)`, see the [module docs](super)); `F32`/`F16` ones the
+    /// f32 input.
+    ///
     /// Errors: [`Error::Shape`] for wrong `x`/`out` lengths or a `stats` of another `E`;
     /// [`Error::Capacity`] for a short scratch; [`Error::NonFinite`] if a router logit is
-    /// NaN/inf (e.g. NaN in `x`). NaN/inf elsewhere propagate.
+    /// NaN/inf (e.g. NaN in `x`) or if the input of a `Q8_0` matrix holds NaN/inf (the
+    /// quantiser rejects it). NaN/inf elsewhere propagate.
     pub fn forward(
         &self,
         x: &[f32],

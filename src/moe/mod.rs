@@ -17,10 +17,20 @@
 //! has one, the code does not). Routing is dropless by default; [`Dispatch::Capacity`]
 //! reproduces the official capacity dropping `C = k·ceil(S·h/E)` for a batch of `S` tokens.
 //!
+//! Numerics of every product `W·v` (head, merge, router, expert gate/up/down), as ggml: an
+//! `F32`/`F16` `W` multiplies the f32 `v` (`Σ_c W[r][c]·v[c]`, f32 accumulation); a `Q8_0` `W`
+//! multiplies `v` quantised to `Q8_0` (`quantize_row_q8_0`):
+//! `y[r] = Σ_b f32(Σ_j qw_{r,b,j}·qv_{b,j}) · (d_{w,r,b}·d_{v,b})`, exact i32 block sums. Each
+//! distinct input is quantised once and shared: `x` (head), each sub-token `x̂_j` (router if
+//! `Q8_0`, gate and up of all its selected experts), each expert's hidden vector (down), the
+//! merged `y` (merge). [`forward_batch`](MoeLayer::forward_batch) quantises a sub-token once for
+//! routing and once more (same bytes) for its kept experts, after the capacity pass.
+//!
 //! - [`MoeConfig`]: shape, validation, [`scratch_len`], [`MoeConfig::macs_per_token`].
 //! - [`MoeLayer`]: weights ([`MoeWeights`], or [`MoeLayer::from_gguf`]), single-token
 //!   [`MoeLayer::forward`] and sequence [`MoeLayer::forward_batch`].
-//! - [`route`]: the streamed router (softmax + bounded top-k without an `E`-sized buffer).
+//! - [`route`] / [`route_q8`]: the streamed router (softmax + bounded top-k without an
+//!   `E`-sized buffer), on an f32 or a `Q8_0`-quantised sub-token.
 //! - [`MoeStats`]: opt-in routing statistics and the paper's activation ratio.
 //!
 //! ```
