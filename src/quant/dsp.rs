@@ -12,24 +12,35 @@
 //! an exact i32 (|Σ| ≤ 32 · 128² = 2¹⁹, no overflow), and the float operations are the same
 //! in the same order, so results are bit-identical to the scalar path.
 //!
-//! Inner loop, per 4 MACs of one row: one word load of 4 weights, `SXTB16` and
-//! `SXTB16 …, ROR #8` (even / odd bytes sign-extended to two i16 lanes), two `SMLAD`s against
-//! the activation word unpacked the same way; the activation word is loaded and unpacked once
-//! for [`ROWS`] rows.
+//! The activation blocks are unpacked once per matvec (per chunk of [`CHUNK`] blocks, on the
+//! stack): scale as f32, each quant word `w` as the i16 pairs `SXTB16(w)`, `SXTB16(w, ROR #8)`.
+//! One `asm!` block then runs all groups of [`ROWS`] rows over the chunk. Inner loop, per 4
+//! MACs of one row: one word load of 4 weights, `SXTB16` and `SXTB16 …, ROR #8` (even / odd
+//! bytes sign-extended to two i16 lanes), two `SMLAD`s; one `LDRD` of the unpacked activation
+//! pair serves 4 rows. Per block and row: `LDRH` + `VCVTB.F32.F16` of the weight scale, `VMUL`
+//! by the activation scale, `VCVT.F32.S32` of the block sum and a non-fused `VMLA`. About 1.56
+//! instructions per MAC on Cortex-M4F (288 × 288, `scripts/icount.sh`).
 
 use core::arch::asm;
 use core::slice::ChunksExact;
 
 use super::q8_0::{Q8_0_BLOCK_BYTES, QK8_0};
 
-/// Rows processed per pass (sharing each activation word load and unpacking): 3 row pointers,
-/// 1 activation pointer, 3 sums and 4 temporaries fit the registers. (4 rows fit too, in 13
-/// registers, but the spills around the block cost what the shared loads save: 1.985 vs
-/// 1.983 instructions/MAC on Cortex-M4F.)
-const ROWS: usize = 3;
+/// Rows processed per pass, sharing each activation load: row pointers `p0`, `p1` and the row
+/// stride `s` address all four (`p0`, `p1`, `p0 + 2s`, `p1 + 2s`), which with the activation
+/// pointer, 4 sums and 4 temporaries fills the 12 allocatable core registers.
+const ROWS: usize = 4;
 
 /// Words (4 × i8) per block.
 const WORDS: usize = QK8_0 / 4;
+
+/// Words per pre-unpacked activation block: the scale as f32 bits, then per quant word `w`
+/// the pair `SXTB16(w)`, `SXTB16(w, ROR #8)`.
+const UWORDS: usize = 1 + 2 * WORDS;
+
+/// Activation blocks unpacked per chunk (a stack buffer of `CHUNK · 68` bytes); longer rows
+/// take several chunks, the row sums carried through `out`.
+const CHUNK: usize = 12;
 
 /// Sign-extends bytes 0 and 2 of `x` into the two i16 halves of the result.
 #[inline(always)]
@@ -87,105 +98,195 @@ fn parts(block: &[u8; Q8_0_BLOCK_BYTES]) -> (u16, &[[u8; 4]; WORDS]) {
     (u16::from_le_bytes(*d), words)
 }
 
-/// One word (4 quants at byte offset `$o` of the blocks) of the 3-row block kernel: the
-/// activation word is unpacked once, each row's word is unpacked and multiplied with `SMLAD`.
-macro_rules! word3 {
-    (@row $o:literal, $p:literal, $a:literal, $first:literal) => {
+/// Unpacks activation blocks for [`rows4`]: per block `[f32 bits of d, SXTB16(w0),
+/// SXTB16(w0, ROR #8), …]` (the scale converted by the same exact `f16_to_f32` as the scalar
+/// path).
+#[inline]
+fn unpack(xb: &[[u8; Q8_0_BLOCK_BYTES]], buf: &mut [[u32; UWORDS]]) {
+    for (x, u) in xb.iter().zip(buf) {
+        let (d, words) = parts(x);
+        let (head, pairs) = u.split_at_mut(1);
+        if let Some(h) = head.first_mut() {
+            *h = f16_to_f32(d).to_bits();
+        }
+        for (w, pair) in words.iter().zip(pairs.as_chunks_mut::<2>().0) {
+            let w = u32::from_le_bytes(*w);
+            *pair = [sxtb16(w), sxtb16_ror8(w)];
+        }
+    }
+}
+
+/// One word (4 quants) of one row in [`rows4`]: load it through `$addr`, sign-extend its even
+/// and odd bytes and multiply-accumulate with the unpacked activation pair `{xe}`, `{xo}`
+/// (`smuad` starts a block's sum).
+macro_rules! row_word {
+    ($addr:literal, $a:literal, first) => {
         concat!(
-            "ldr {w}, [{", $p, "}, #", $o, "]\n",
+            "ldr {w}, ",
+            $addr,
+            "\n",
             "sxtb16 {t}, {w}\n",
-            $first,
+            "smuad {",
+            $a,
+            "}, {t}, {xe}\n",
             "sxtb16 {w}, {w}, ror #8\n",
-            "smlad {", $a, "}, {w}, {xo}, {", $a, "}\n",
+            "smlad {",
+            $a,
+            "}, {w}, {xo}, {",
+            $a,
+            "}\n",
         )
     };
-    (@x $o:literal) => {
+    ($addr:literal, $a:literal) => {
         concat!(
-            "ldr {xo}, [{px}, #", $o, "]\n",
-            "sxtb16 {xe}, {xo}\n",
-            "sxtb16 {xo}, {xo}, ror #8\n",
-        )
-    };
-    (first $o:literal) => {
-        concat!(
-            word3!(@x $o),
-            word3!(@row $o, "p0", "a0", "smuad {a0}, {t}, {xe}\n"),
-            word3!(@row $o, "p1", "a1", "smuad {a1}, {t}, {xe}\n"),
-            word3!(@row $o, "p2", "a2", "smuad {a2}, {t}, {xe}\n"),
-        )
-    };
-    ($o:literal) => {
-        concat!(
-            word3!(@x $o),
-            word3!(@row $o, "p0", "a0", "smlad {a0}, {t}, {xe}, {a0}\n"),
-            word3!(@row $o, "p1", "a1", "smlad {a1}, {t}, {xe}, {a1}\n"),
-            word3!(@row $o, "p2", "a2", "smlad {a2}, {t}, {xe}, {a2}\n"),
+            "ldr {w}, ",
+            $addr,
+            "\n",
+            "sxtb16 {t}, {w}\n",
+            "smlad {",
+            $a,
+            "}, {t}, {xe}, {",
+            $a,
+            "}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {",
+            $a,
+            "}, {w}, {xo}, {",
+            $a,
+            "}\n",
         )
     };
 }
 
-/// Exact i32 block sums `Σ_j qw_r[j] · qx[j]` of three weight blocks with one activation
-/// block, and the four blocks' scales as f32 bits (`VCVTB.F32.F16`, exact), in the order
-/// `(sums, [d_x, d_w0, d_w1, d_w2])`.
+/// One word of all four rows: rows 2 and 3 at `p0 + 2s`, `p1 + 2s` first, then rows 0 and 1
+/// with post-increment.
+macro_rules! word4 {
+    ($($first:ident)?) => {
+        concat!(
+            "ldrd {xe}, {xo}, [{px}], #8\n",
+            row_word!("[{p0}, {s}, lsl #1]", "a2" $(, $first)?),
+            row_word!("[{p1}, {s}, lsl #1]", "a3" $(, $first)?),
+            row_word!("[{p0}], #4", "a0" $(, $first)?),
+            row_word!("[{p1}], #4", "a1" $(, $first)?),
+        )
+    };
+}
+
+/// For every group of four consecutive rows `r` of the matrix at `base` (row stride `s`
+/// bytes; `sums.len() / 4` groups): `sums[r] += Σ_b f32(Σ_j qw_r[j] · qx[j]) · (d_w · d_x)`
+/// over `blocks` blocks starting at byte `off` of each row, with the unpacked activations `x`
+/// — the scalar path's operations in its order (exact i32 block sums, `VCVT.F32.S32` exact for
+/// |sum| ≤ 2¹⁹, `VMUL` then non-fused `VMLA`, which rounds the product before the add).
+///
+/// # Safety
+/// Rows `0 .. sums.len()` (row `i` at `base + i · s`) must each be readable for
+/// `off + blocks · 34` bytes, `x` must hold at least `blocks` blocks, `blocks ≥ 1` and
+/// `sums.len()` a non-zero multiple of 4.
 #[inline(always)]
-fn block_sums3(
-    w: [&[u8; Q8_0_BLOCK_BYTES]; 3],
-    x: &[u8; Q8_0_BLOCK_BYTES],
-) -> ([i32; 3], [u32; 4]) {
-    let (a0, a1, a2): (i32, i32, i32);
-    let (dx, d0, d1, d2): (u32, u32, u32, u32);
-    // SAFETY: every pointer comes from a reference to a whole 34-byte block; the loads read
-    // bytes 0..34 of each (halfword at 0, words at 2, 6, …, 30; `LDR` allows unaligned
-    // addresses on Armv7-M/Armv8-M Mainline with the default CCR.UNALIGN_TRP = 0). No memory
-    // is written except s0, which is saved and restored on the stack around its use (rustc
-    // cannot name FPU registers on these targets: its `vfp2` feature is unstable); every
-    // hard-float Armv7E-M / Armv8-M FPU has the half-precision conversion (the module is only
-    // built for `eabihf` targets). `SMUAD`/`SMLAD` cannot overflow here (|products| ≤ 2¹⁵,
-    // |sum| ≤ 2¹⁹), so the Q flag is untouched; `VCVTB` may set FPSCR exception flags on a
-    // signalling-NaN scale, hence no `preserves_flags`.
+unsafe fn rows4(
+    base: *const u8,
+    s: usize,
+    off: usize,
+    x: &[[u32; UWORDS]],
+    blocks: usize,
+    sums: &mut [f32],
+) {
+    let px = x.as_ptr().cast::<u32>();
+    // SAFETY: (caller) per group the four rows (at p0, p1, p0 + 2s, p1 + 2s) hold `blocks`
+    // whole blocks from `off` and `x` at least `blocks` unpacked blocks; per block the asm
+    // reads bytes 0..34 of each row block (halfword scale at 0, words at 2, 6, …, 30 —
+    // `LDR`/`LDRH` allow unaligned addresses on Armv7-M/Armv8-M Mainline with the default
+    // CCR.UNALIGN_TRP = 0) and the block's 17 aligned words of `x` (`VLDM`, `LDRD`: `x` is u32
+    // storage). `pend = px + blocks · 68` ends the block loop after `blocks ≥ 1` iterations;
+    // after it `p0`, `p1` advance by `4s − blocks · 34` to the next group and `px` returns to
+    // the start; `oend` (`sums` end) ends the group loop after `sums.len() / 4 ≥ 1` groups.
+    // The only memory written is `sums` (aligned f32, each group's 4 loaded before and stored
+    // after its blocks) and the stack, where s0–s17 are saved and restored around their use
+    // (rustc cannot name FPU registers on these targets: its `vfp2` feature is unstable).
+    // `SMUAD`/`SMLAD` cannot overflow (|products| ≤ 2¹⁴, |block sum| ≤ 2¹⁹), so the Q flag is
+    // untouched; `CMP` clobbers the flags and `VCVTB` may set FPSCR exception flags on a
+    // signalling-NaN scale.
     unsafe {
+        let p0 = base.add(off);
+        let pend = px.add(blocks * UWORDS);
+        let step = (4 * s).wrapping_sub(blocks * Q8_0_BLOCK_BYTES);
+        let o = sums.as_mut_ptr();
+        let oend = o.add(sums.len());
         asm!(
-            word3!(first "2"),
-            word3!("6"),
-            word3!("10"),
-            word3!("14"),
-            word3!("18"),
-            word3!("22"),
-            word3!("26"),
-            word3!("30"),
-            "vpush {{s0}}",
-            "ldrh {xe}, [{px}]",
-            "vmov s0, {xe}",
-            "vcvtb.f32.f16 s0, s0",
-            "vmov {xe}, s0",
-            "ldrh {xo}, [{p0}]",
-            "vmov s0, {xo}",
-            "vcvtb.f32.f16 s0, s0",
-            "vmov {xo}, s0",
-            "ldrh {w}, [{p1}]",
-            "vmov s0, {w}",
-            "vcvtb.f32.f16 s0, s0",
-            "vmov {w}, s0",
-            "ldrh {t}, [{p2}]",
-            "vmov s0, {t}",
-            "vcvtb.f32.f16 s0, s0",
-            "vmov {t}, s0",
-            "vpop {{s0}}",
-            px = in(reg) x.as_ptr(),
-            p0 = in(reg) w[0].as_ptr(),
-            p1 = in(reg) w[1].as_ptr(),
-            p2 = in(reg) w[2].as_ptr(),
-            a0 = out(reg) a0,
-            a1 = out(reg) a1,
-            a2 = out(reg) a2,
-            xe = out(reg) dx,
-            xo = out(reg) d0,
-            w = out(reg) d1,
-            t = out(reg) d2,
-            options(pure, readonly),
+            "vpush {{s0-s17}}",
+            "vmov s13, {t}",
+            "vmov s14, {a0}",
+            "vmov s15, {xe}",
+            "vmov s16, {px}",
+            "vmov s17, {xo}",
+            "3:",
+            "vmov {a0}, s14",
+            "vldm {a0}, {{s0-s3}}",
+            "2:",
+            // Scales of the four row blocks → f32, times the activation scale.
+            "ldrh {w}, [{p0}, {s}, lsl #1]",
+            "ldrh {t}, [{p1}, {s}, lsl #1]",
+            "vmov s7, s8, {w}, {t}",
+            "ldrh {w}, [{p0}], #2",
+            "ldrh {t}, [{p1}], #2",
+            "vmov s5, s6, {w}, {t}",
+            "vcvtb.f32.f16 s5, s5",
+            "vcvtb.f32.f16 s6, s6",
+            "vcvtb.f32.f16 s7, s7",
+            "vcvtb.f32.f16 s8, s8",
+            "vldmia {px}!, {{s4}}",
+            "vmul.f32 s5, s5, s4",
+            "vmul.f32 s6, s6, s4",
+            "vmul.f32 s7, s7, s4",
+            "vmul.f32 s8, s8, s4",
+            word4!(first),
+            word4!(),
+            word4!(),
+            word4!(),
+            word4!(),
+            word4!(),
+            word4!(),
+            word4!(),
+            // sum_r += f32(block sum_r) · (d_r · d_x)
+            "vmov s9, s10, {a0}, {a1}",
+            "vmov s11, s12, {a2}, {a3}",
+            "vcvt.f32.s32 s9, s9",
+            "vcvt.f32.s32 s10, s10",
+            "vcvt.f32.s32 s11, s11",
+            "vcvt.f32.s32 s12, s12",
+            "vmla.f32 s0, s9, s5",
+            "vmla.f32 s1, s10, s6",
+            "vmla.f32 s2, s11, s7",
+            "vmla.f32 s3, s12, s8",
+            "vmov {t}, s13",
+            "cmp {px}, {t}",
+            "bne 2b",
+            // Next group of four rows.
+            "vmov {a0}, s14",
+            "vstmia {a0}!, {{s0-s3}}",
+            "vmov s14, {a0}",
+            "vmov {t}, s15",
+            "add {p0}, {t}",
+            "add {p1}, {t}",
+            "vmov {px}, s16",
+            "vmov {t}, s17",
+            "cmp {a0}, {t}",
+            "bne 3b",
+            "vpop {{s0-s17}}",
+            p0 = inout(reg) p0 => _,
+            p1 = inout(reg) p0.add(s) => _,
+            s = in(reg) s,
+            px = inout(reg) px => _,
+            a0 = inout(reg) o => _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            a3 = out(reg) _,
+            xe = inout(reg) step => _,
+            xo = inout(reg) oend => _,
+            w = out(reg) _,
+            t = inout(reg) pend => _,
         );
     }
-    ([a0, a1, a2], [dx, d0, d1, d2])
 }
 
 /// Exact i32 block sum of one weight block with one activation block.
@@ -198,22 +299,6 @@ fn block_sum1(w: &[[u8; 4]; WORDS], x: &[[u8; 4]; WORDS]) -> i32 {
         acc = smlad(sxtb16_ror8(ww), sxtb16_ror8(xw), acc);
     }
     acc
-}
-
-/// Dot products of three rows with the quantised activations `xq`.
-#[inline(always)]
-fn dot_rows3(rows: [&[u8]; 3], xq: &[u8]) -> [f32; 3] {
-    let (xb, _) = xq.as_chunks::<Q8_0_BLOCK_BYTES>();
-    let [w0, w1, w2] = rows.map(|r| r.as_chunks::<Q8_0_BLOCK_BYTES>().0);
-    let mut sum = [0.0f32; 3];
-    for (((x, b0), b1), b2) in xb.iter().zip(w0).zip(w1).zip(w2) {
-        let (acc, [dx, d0, d1, d2]) = block_sums3([b0, b1, b2], x);
-        let dx = f32::from_bits(dx);
-        for ((s, a), d) in sum.iter_mut().zip(acc).zip([d0, d1, d2]) {
-            *s += a as f32 * (f32::from_bits(d) * dx);
-        }
-    }
-    sum
 }
 
 /// `Q8_0 × Q8_0` dot product of one row (same result as the scalar `dot_blocks_q8`).
@@ -230,25 +315,47 @@ pub(crate) fn dot_q8(a: &[u8], b: &[u8]) -> f32 {
     sum
 }
 
-/// `out[r] = dot_q8(row r, xq)`, [`ROWS`] rows per pass; the shorter of `rows` / `out` bounds
-/// the work.
+/// `out[r] = dot_q8(row r, xq)`: the activation blocks are unpacked once per chunk of
+/// [`CHUNK`] blocks, and [`rows4`] runs every group of [`ROWS`] rows on each chunk; the
+/// remaining `n % 4` rows take [`dot_q8`]. The shorter of `rows` / `out` bounds the work.
 #[inline]
-pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
-    let mut outs = out.chunks_exact_mut(ROWS);
-    for o in &mut outs {
-        let r: [Option<&[u8]>; ROWS] = core::array::from_fn(|_| rows.next());
-        if let [Some(r0), Some(r1), Some(r2)] = r {
-            for (o, s) in o.iter_mut().zip(dot_rows3([r0, r1, r2], xq)) {
-                *o = s;
-            }
-        } else {
-            for (o, r) in o.iter_mut().zip(r.into_iter().flatten()) {
-                *o = dot_q8(r, xq);
-            }
-            return;
+pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
+    let (xb, _) = xq.as_chunks::<Q8_0_BLOCK_BYTES>();
+    let n = out.len().min(rows.len());
+    let first = rows.clone().next().unwrap_or(&[]);
+    let (base, s) = (first.as_ptr(), first.len());
+    let nb = (s / Q8_0_BLOCK_BYTES).min(xb.len());
+    // Rows 0 .. grouped go through `rows4`: the rows of a `ChunksExact` are consecutive
+    // `s`-byte chunks of one slice, so the last one starting at `base + (grouped − 1) · s`
+    // means every row in between lies within that slice too.
+    let mut grouped = n / ROWS * ROWS;
+    let last_ok = grouped
+        .checked_sub(1)
+        .and_then(|l| rows.clone().nth(l))
+        .is_some_and(|r| {
+            r.len() == s
+                && Some(r.as_ptr() as usize)
+                    == (grouped - 1)
+                        .checked_mul(s)
+                        .and_then(|d| (base as usize).checked_add(d))
+        });
+    if nb == 0 || !last_ok {
+        grouped = 0;
+    }
+    let (head, tail) = out.split_at_mut(grouped);
+    if grouped > 0 {
+        head.fill(0.0);
+        let mut buf = [[0u32; UWORDS]; CHUNK];
+        for (c, xc) in xb.get(..nb).unwrap_or(&[]).chunks(CHUNK).enumerate() {
+            unpack(xc, &mut buf);
+            let (ux, _) = buf.split_at(xc.len());
+            // SAFETY: rows 0 .. grouped (a non-zero multiple of 4) start at `base + i · s`
+            // and hold `s ≥ nb · 34` bytes (checked above); this chunk reads blocks
+            // `c · CHUNK .. c · CHUNK + xc.len() ≤ nb`, and `ux` holds `xc.len() ≥ 1` blocks.
+            unsafe { rows4(base, s, c * CHUNK * Q8_0_BLOCK_BYTES, ux, xc.len(), head) };
         }
     }
-    for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
+    for (o, r) in tail.iter_mut().zip(rows.skip(grouped)) {
         *o = dot_q8(r, xq);
     }
 }

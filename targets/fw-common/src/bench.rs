@@ -31,9 +31,10 @@ impl Rng {
     }
 }
 
-/// Rows / blocks per row of the SIMD-vs-scalar check (7 rows: one 4-row pass + 3 single rows).
-const CR: usize = 7;
-const CB: usize = 9;
+/// Rows / blocks per row of the SIMD-vs-scalar check: 11 rows (two 4-row groups + 3 single
+/// rows), 25 blocks (more than two 12-block chunks of the Arm DSP kernel).
+const CR: usize = 11;
+const CB: usize = 25;
 const CROW: usize = CB * 34;
 
 /// Fills `dst` with random `Q8_0` blocks: random finite f16 scales (both signs, normal and
