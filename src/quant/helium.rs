@@ -34,41 +34,70 @@ use super::q8_0::Q8_0_BLOCK_BYTES;
 /// Rows per pass: the four f32 lanes of a vector.
 const ROWS: usize = 4;
 
-/// `out[k] = dot_blocks_q8(rows[k], xq)` for `k < 4` over `nb ≥ 1` blocks, bit-identical to the
-/// scalar path. Returns `None` (nothing computed) unless every row and `xq` hold at least
-/// `nb` blocks.
+/// `out[r] = dot_blocks_q8(row r, xq)` over `nb` blocks for the rows `r < 4 · groups` that
+/// start at `stride · r` in `rows` (`stride = 0`: the same row in every lane), bit-identical to
+/// the scalar path. Returns `false` (nothing computed) unless `groups ≥ 1`, `nb ≥ 1`, every
+/// such row and `xq` hold `nb` blocks and `out` has `4 · groups` elements.
+///
+/// One `asm!` block for all groups: per group the block loop (`DLS`/`LE`), then the four sums
+/// are stored and the row pointers advance to the next group.
 #[inline(always)]
-fn dot4(rows: [&[u8]; ROWS], xq: &[u8], nb: usize) -> Option<[f32; ROWS]> {
-    let need = nb.checked_mul(Q8_0_BLOCK_BYTES)?;
-    if nb == 0 || xq.len() < need || rows.iter().any(|r| r.len() < need) {
-        return None;
-    }
-    let [r0, r1, r2, r3] = rows.map(|r| r.as_ptr());
-    // Byte offsets of each row's first scale from row 0's first quant (wrapping: the gather adds
-    // them to the base modulo 2³²).
-    let off: [u32; ROWS] = [r0, r1, r2, r3].map(|p| (p as u32).wrapping_sub((r0 as u32).wrapping_add(2)));
-    let mut out = [0.0f32; ROWS];
-    // SAFETY: each pointer comes from a slice of at least `nb` whole 34-byte blocks (checked
-    // above) and the loop runs `nb ≥ 1` times; per block it reads, relative to the block start
-    // `b` of `xq` and of each row: the scale halfword at `b` (gathers) and the 32 quant bytes
-    // `b + 2 .. b + 34` (two 16-byte `VLDRB`), then advances every pointer by 34: all inside
-    // the slices. `VLDRB` has byte elements (any alignment); the halfword gathers may be
-    // unaligned for rows at odd addresses, allowed like `LDRH` with the default
-    // CCR.UNALIGN_TRP = 0. `off` and `out` are 4-byte aligned arrays of four words, read / written
-    // once by `VLDRW` / `VSTRW`. q0–q7 are saved and restored on the stack around their use
-    // (rustc cannot name FPU/MVE registers on this target), so no register visible to the
-    // compiler changes except the declared outputs. The loop counter lives in LR (`DLS`/`LE`).
-    // Flags: `VMLADAV`/`VCVT`/`VMUL`/`VADD` do not touch APSR; FPSCR cumulative exception bits
-    // may be set (inexact), hence no `preserves_flags`.
+fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mut [f32]) -> bool {
+    let fits = || {
+        let bytes = nb.checked_mul(Q8_0_BLOCK_BYTES)?;
+        let span = (ROWS.checked_mul(groups)?.checked_sub(1)?)
+            .checked_mul(stride)?
+            .checked_add(bytes)?;
+        let ok = nb > 0
+            && span <= rows.len()
+            && bytes <= xq.len()
+            && out.len() >= ROWS.checked_mul(groups)?
+            && u32::try_from(span).is_ok();
+        ok.then_some(bytes)
+    };
+    let Some(bytes) = fits() else {
+        return false;
+    };
+    // Offsets (wrapping, the gather adds them modulo 2³²) of each lane's scale from the quants
+    // of lane 0's block, the activation pointer (at its first quants), the pointer step from
+    // the end of one group's rows to the start of the next, the group count and the blocks.
+    let s = stride as u32;
+    let io: [u32; 8] = [
+        0u32.wrapping_sub(2),
+        s.wrapping_sub(2),
+        (2 * s).wrapping_sub(2),
+        (3 * s).wrapping_sub(2),
+        xq.as_ptr().wrapping_add(2) as u32,
+        (ROWS as u32 * s).wrapping_sub(bytes as u32),
+        groups as u32,
+        nb as u32,
+    ];
+    let p0 = rows.as_ptr().wrapping_add(2);
+    // SAFETY: lane k of group g reads, for each block b < nb, the 34 bytes at
+    // `(4g + k) · stride + 34b` of `rows` (scale halfword by the gather, quants by two 16-byte
+    // `VLDRB`), and the same block of `xq`: inside the slices by `fits` (the last row of the
+    // last group ends at `span ≤ rows.len()`; `xq` holds `nb` blocks). The row pointers move by
+    // 34 per block and by `4 · stride − 34 · nb` per group, only ever pointing into or just
+    // past `rows` before a read. `VLDRB` has byte elements (any alignment); the halfword
+    // gathers may be unaligned for rows at odd addresses, allowed like `LDRH` with the default
+    // CCR.UNALIGN_TRP = 0. `io` (4-byte aligned) is read by `VLDRW`/`LDR` and its group
+    // counter written back; `out` (f32, 4-byte aligned) gets `4 · groups` words by `VSTRW`.
+    // q0–q7 are saved and restored on the stack around their use (rustc cannot name FPU/MVE
+    // registers on this target), so no register visible to the compiler changes except the
+    // declared outputs; the block counter lives in LR (`DLS`/`LE`). `SUBS` sets the flags;
+    // FPSCR cumulative exception bits may be set (inexact).
     unsafe {
         asm!(
             "vpush {{d0-d15}}",
             "vldrw.u32 q6, [{io}]",
             "vmvn.i32 q3, #1",
+            "3:",
             "vmov.i32 q7, #0",
-            "dls lr, {n}",
+            "ldr r0, [{io}, #28]",
+            "dls lr, r0",
             "2:",
-            // Scales: rows (gather, base = row 0's quants) and the activation (broadcast).
+            // Scales: the four rows (gather from lane 0's quants) and the activation
+            // (broadcast by a gather with four equal offsets); d_w · d_x.
             "vldrh.u32 q5, [{p0}, q6]",
             "vldrh.u32 q2, [{px}, q3]",
             "vcvtb.f32.f16 q5, q5",
@@ -77,50 +106,60 @@ fn dot4(rows: [&[u8]; ROWS], xq: &[u8], nb: usize) -> Option<[f32; ROWS]> {
             // Activation quants, shared by the four rows.
             "vldrb.s8 q1, [{px}, #16]",
             "vldrb.s8 q0, [{px}], #34",
+            // Exact block sums of lanes 0 and 2, into lanes 0 and 2 of q4.
             "vldrb.s8 q2, [{p0}, #16]",
             "vmladav.s8 r0, q2, q1",
             "vldrb.s8 q2, [{p0}], #34",
             "vmladava.s8 r0, q2, q0",
-            "vldrb.s8 q2, [{p1}, #16]",
-            "vmladav.s8 r2, q2, q1",
-            "vldrb.s8 q2, [{p1}], #34",
-            "vmladava.s8 r2, q2, q0",
             "vldrb.s8 q2, [{p2}, #16]",
-            "vmladav.s8 r4, q2, q1",
+            "vmladav.s8 r2, q2, q1",
             "vldrb.s8 q2, [{p2}], #34",
-            "vmladava.s8 r4, q2, q0",
+            "vmladava.s8 r2, q2, q0",
+            // `VMOV Qd[i+2], Qd[i], Rt, Rt2` puts Rt (the first register) in lane i and Rt2 in
+            // lane i + 2 (as LLVM's own insert-element lowering uses it, and QEMU executes it).
+            "vmov q4[2], q4[0], r0, r2",
+            // Lanes 1 and 3.
+            "vldrb.s8 q2, [{p1}, #16]",
+            "vmladav.s8 r0, q2, q1",
+            "vldrb.s8 q2, [{p1}], #34",
+            "vmladava.s8 r0, q2, q0",
             "vldrb.s8 q2, [{p3}, #16]",
-            "vmladav.s8 r8, q2, q1",
+            "vmladav.s8 r2, q2, q1",
             "vldrb.s8 q2, [{p3}], #34",
-            "vmladava.s8 r8, q2, q0",
-            // sum += f32(sumi) * (d_w * d_x), per lane. `VMOV Qd[i+2], Qd[i], Rt, Rt2` puts
-            // Rt (the first register) in lane i and Rt2 in lane i + 2 (as LLVM's own
-            // insert-element lowering uses it, and QEMU executes it).
-            "vmov q4[2], q4[0], r0, r4",
-            "vmov q4[3], q4[1], r2, r8",
+            "vmladava.s8 r2, q2, q0",
+            "vmov q4[3], q4[1], r0, r2",
+            // sum += f32(sumi) · (d_w · d_x), per lane.
             "vcvt.f32.s32 q4, q4",
             "vmul.f32 q4, q4, q5",
             "vadd.f32 q7, q7, q4",
             "le lr, 2b",
-            "vstrw.32 q7, [{out}]",
+            // Next group: store the sums, move the pointers, count down.
+            "vstrw.32 q7, [{out}], #16",
+            "ldr r0, [{io}, #20]",
+            "add {p0}, r0",
+            "add {p1}, r0",
+            "add {p2}, r0",
+            "add {p3}, r0",
+            "ldr {px}, [{io}, #16]",
+            "ldr r0, [{io}, #24]",
+            "subs r0, #1",
+            "str r0, [{io}, #24]",
+            "bne 3b",
             "vpop {{d0-d15}}",
-            io = in(reg) off.as_ptr(),
-            out = in(reg) out.as_mut_ptr(),
-            n = in(reg) nb,
-            px = inout(reg) xq.as_ptr().wrapping_add(2) => _,
-            p0 = inout(reg) r0.wrapping_add(2) => _,
-            p1 = inout(reg) r1.wrapping_add(2) => _,
-            p2 = inout(reg) r2.wrapping_add(2) => _,
-            p3 = inout(reg) r3.wrapping_add(2) => _,
+            io = in(reg) io.as_ptr(),
+            out = inout(reg) out.as_mut_ptr() => _,
+            px = inout(reg) io[4] => _,
+            p0 = inout(reg) p0 => _,
+            p1 = inout(reg) p0.wrapping_add(stride) => _,
+            p2 = inout(reg) p0.wrapping_add(2 * stride) => _,
+            p3 = inout(reg) p0.wrapping_add(3 * stride) => _,
             out("r0") _,
             out("r2") _,
-            out("r4") _,
-            out("r8") _,
             out("lr") _,
             options(nostack),
         );
     }
-    Some(out)
+    true
 }
 
 /// Blocks shared by a row and `xq`.
@@ -130,28 +169,58 @@ fn blocks(row: &[u8], xq: &[u8]) -> usize {
 }
 
 /// `Q8_0 × Q8_0` dot product of one row (same result as the scalar `dot_blocks_q8`): the
-/// four-row kernel with the row in every lane.
+/// kernel with the row in every lane.
 #[inline]
 pub(crate) fn dot_q8(a: &[u8], b: &[u8]) -> f32 {
-    dot4([a; ROWS], b, blocks(a, b)).map_or(0.0, |o| o[0])
+    let mut o = [0.0f32; ROWS];
+    run(a, 0, 1, b, blocks(a, b), &mut o);
+    o[0]
 }
 
-/// `out[r] = dot_q8(row r, xq)`, [`ROWS`] rows per pass (the last pass repeats its last row in
-/// the unused lanes); the shorter of `rows` / `out` bounds the work.
+/// `out[r] = dot_q8(row r, xq)`; the shorter of `rows` / `out` bounds the work.
+///
+/// The rows of a `ChunksExact` are consecutive chunks of one slice, so the kernel runs over
+/// that slice with the chunk size as stride: all full groups of four in one call, then the
+/// last four rows again (the same bits per lane) for a remainder of 1–3 rows; fewer than four
+/// rows (or rows that are not one slice) run one at a time.
 #[inline]
 pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
-    for o in out.chunks_mut(ROWS) {
-        let Some(first) = rows.next() else { return };
-        let mut r = [first; ROWS];
-        let mut n = 1;
-        for slot in r.iter_mut().take(o.len()).skip(1) {
-            let Some(row) = rows.next() else { break };
-            *slot = row;
-            n += 1;
+    let n = out.len().min(rows.len());
+    let Some(first) = rows.next() else {
+        return;
+    };
+    let stride = first.len();
+    let nb = blocks(first, xq);
+    // The `n` rows as one slice: the `n`-th row must start `(n − 1) · stride` bytes after
+    // the first.
+    let contiguous = n >= ROWS
+        && nb > 0
+        && rows
+            .clone()
+            .nth(n - 2)
+            .is_some_and(|l| l.as_ptr() == first.as_ptr().wrapping_add((n - 1) * stride));
+    if !contiguous {
+        for (o, r) in out.iter_mut().zip(core::iter::once(first).chain(rows)) {
+            *o = dot_q8(r, xq);
         }
-        let sums = dot4(r, xq, blocks(first, xq)).unwrap_or([0.0; ROWS]);
-        for (o, s) in o.iter_mut().zip(sums).take(n) {
-            *o = s;
+        return;
+    }
+    let span = n * stride;
+    // SAFETY: `first` and the `n`-th row are chunks of one `ChunksExact` (chunks of `stride`
+    // bytes, consecutive in one slice, as checked by their addresses), so the
+    // `span = n · stride` bytes from `first` are that slice's, borrowed for as long as `rows`.
+    let all = unsafe { core::slice::from_raw_parts(first.as_ptr(), span) };
+    let Some(out) = out.get_mut(..n) else {
+        return;
+    };
+    run(all, stride, n / ROWS, xq, nb, out);
+    let tail = n % ROWS;
+    if tail > 0 {
+        let mut o = [0.0f32; ROWS];
+        let last4 = all.get((n - ROWS) * stride..).unwrap_or(&[]);
+        run(last4, stride, 1, xq, nb, &mut o);
+        for (dst, src) in out.iter_mut().rev().zip(o.iter().rev()).take(tail) {
+            *dst = *src;
         }
     }
 }
