@@ -366,10 +366,10 @@ pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
 /// tail — so results are bit-identical to it.
 ///
 /// The loop is `VLDM` of 8 activations and 8 weights and 8 `VMLA.F32` (non-fused: Armv7-M's
-/// `VMLA` rounds the product before the accumulation, exactly `acc + (w · x)`). Rows that are
-/// not 4-byte aligned load their weights with unaligned `LDR`s moved in pairs by `VMOV`
-/// (`VLDM` needs alignment). Needs a row of exactly `4 · x.len()` bytes; anything else takes
-/// the scalar path.
+/// `VMLA` rounds the product before the accumulation, exactly `acc + (w · x)`), two chunks of
+/// 8 per iteration. Rows that are not 4-byte aligned load their weights with unaligned `LDR`s
+/// moved in pairs by `VMOV` (`VLDM` needs alignment). Needs a row of exactly `4 · x.len()`
+/// bytes; anything else takes the scalar path.
 #[inline]
 pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
     const LANES: usize = 8;
@@ -377,12 +377,14 @@ pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
     if chunks == 0 || row.len() != 4 * x.len() {
         return super::row::dot_f32(row, x);
     }
-    let mut acc = [0.0f32; LANES];
-    if (row.as_ptr() as usize).is_multiple_of(4) {
-        lanes_aligned(&mut acc, row, x, chunks);
+    let lanes = if (row.as_ptr() as usize).is_multiple_of(4) {
+        lanes_aligned(row, x, chunks)
     } else {
-        lanes_unaligned(&mut acc, row, x, chunks);
-    }
+        lanes_unaligned(row, x, chunks)
+    };
+    let Some(lanes) = lanes else {
+        return super::row::dot_f32(row, x);
+    };
     let (rt, xt) = (
         row.get(chunks * LANES * 4..).unwrap_or(&[]),
         x.get(chunks * LANES..).unwrap_or(&[]),
@@ -392,7 +394,7 @@ pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
         let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
         tail += w * v;
     }
-    acc.iter().sum::<f32>() + tail
+    lanes + tail
 }
 
 /// `true` if `chunks ≥ 1` chunks of 8 fit both `row` (bytes) and `x`.
@@ -401,97 +403,139 @@ fn fits(row: &[u8], x: &[f32], chunks: usize) -> bool {
     chunks > 0 && chunks.checked_mul(32).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
 }
 
-/// `acc[l] += w[8i + l] · x[8i + l]` for `i < chunks`; does nothing unless `row` is 4-byte
-/// aligned and [`fits`].
+/// One chunk of 8 with a 4-byte aligned row: `acc[l] += w[l] · x[l]` (s0–s7).
+macro_rules! chunk_aligned {
+    () => {
+        concat!(
+            "vldmia {x}!, {{s8-s15}}\n",
+            "vldmia {w}!, {{s16-s23}}\n",
+            chunk_mla!(),
+        )
+    };
+}
+
+/// One chunk of 8 with a row at any alignment (`LDR` pairs moved by `VMOV`).
+macro_rules! chunk_unaligned {
+    () => {
+        concat!(
+            "vldmia {x}!, {{s8-s15}}\n",
+            "ldr {t0}, [{w}], #32\n",
+            "ldr {t1}, [{w}, #-28]\n",
+            "vmov s16, s17, {t0}, {t1}\n",
+            "ldr {t0}, [{w}, #-24]\n",
+            "ldr {t1}, [{w}, #-20]\n",
+            "vmov s18, s19, {t0}, {t1}\n",
+            "ldr {t0}, [{w}, #-16]\n",
+            "ldr {t1}, [{w}, #-12]\n",
+            "vmov s20, s21, {t0}, {t1}\n",
+            "ldr {t0}, [{w}, #-8]\n",
+            "ldr {t1}, [{w}, #-4]\n",
+            "vmov s22, s23, {t0}, {t1}\n",
+            chunk_mla!(),
+        )
+    };
+}
+
+/// `acc[l] += w[l] · x[l]`: s0–s7 += s16–s23 · s8–s15.
+macro_rules! chunk_mla {
+    () => {
+        concat!(
+            "vmla.f32 s0, s16, s8\n",
+            "vmla.f32 s1, s17, s9\n",
+            "vmla.f32 s2, s18, s10\n",
+            "vmla.f32 s3, s19, s11\n",
+            "vmla.f32 s4, s20, s12\n",
+            "vmla.f32 s5, s21, s13\n",
+            "vmla.f32 s6, s22, s14\n",
+            "vmla.f32 s7, s23, s15\n",
+        )
+    };
+}
+
+/// The lane loop around a chunk body: lanes start at +0.0; an odd first chunk runs alone, then
+/// pairs of chunks; the result `Σ lanes` in lane order (`acc.iter().sum()`, whose -0.0 start
+/// is exact: -0.0 + a = a) is left in `{t0}`. Chunks stay in ascending order.
+macro_rules! lanes_asm {
+    ($chunk:expr) => {
+        concat!(
+            "vpush {{s0-s23}}\n",
+            "movs {t0}, #0\n",
+            "vmov s0, s1, {t0}, {t0}\n",
+            "vmov s2, s3, {t0}, {t0}\n",
+            "vmov s4, s5, {t0}, {t0}\n",
+            "vmov s6, s7, {t0}, {t0}\n",
+            "lsrs {n}, {n}, #1\n",
+            "bcc 2f\n",
+            $chunk,
+            "2:\n",
+            // Z from `LSRS` (the chunk body sets no flags): no pairs left.
+            "beq 4f\n",
+            "3:\n",
+            $chunk,
+            $chunk,
+            "subs {n}, {n}, #1\n",
+            "bne 3b\n",
+            "4:\n",
+            "vadd.f32 s0, s0, s1\n",
+            "vadd.f32 s0, s0, s2\n",
+            "vadd.f32 s0, s0, s3\n",
+            "vadd.f32 s0, s0, s4\n",
+            "vadd.f32 s0, s0, s5\n",
+            "vadd.f32 s0, s0, s6\n",
+            "vadd.f32 s0, s0, s7\n",
+            "vmov {t0}, s0\n",
+            "vpop {{s0-s23}}\n",
+        )
+    };
+}
+
+/// `Σ_l acc[l]` (in lane order) with `acc[l] = Σ_i w[8i + l] · x[8i + l]` for `i < chunks`;
+/// `None` unless `row` is 4-byte aligned and [`fits`].
 #[inline(always)]
-fn lanes_aligned(acc: &mut [f32; 8], row: &[u8], x: &[f32], chunks: usize) {
+fn lanes_aligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
     if !fits(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
-        return;
+        return None;
     }
+    let sum: u32;
     // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
     // bytes, 4-byte aligned (checked just above), exactly what the loop reads (`chunks ≥ 1`
-    // iterations of 8 + 8 words); `acc` is 8 aligned f32, read and written once. s0–s23 are
-    // saved and restored on the stack around their use (rustc cannot name FPU registers on
-    // these targets: its `vfp2` feature is unstable). Flags are clobbered by `SUBS`.
+    // chunks of 8 + 8 words). Only the stack is written: s0–s23 are saved and restored
+    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
+    // is unstable). Flags are clobbered by `LSRS`/`SUBS`.
     unsafe {
         asm!(
-            "vpush {{s0-s15}}",
-            "vpush {{s16-s23}}",
-            "vldm {acc}, {{s0-s7}}",
-            "2:",
-            "vldmia {x}!, {{s8-s15}}",
-            "vldmia {w}!, {{s16-s23}}",
-            "vmla.f32 s0, s16, s8",
-            "vmla.f32 s1, s17, s9",
-            "vmla.f32 s2, s18, s10",
-            "vmla.f32 s3, s19, s11",
-            "vmla.f32 s4, s20, s12",
-            "vmla.f32 s5, s21, s13",
-            "vmla.f32 s6, s22, s14",
-            "vmla.f32 s7, s23, s15",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            "vstm {acc}, {{s0-s7}}",
-            "vpop {{s16-s23}}",
-            "vpop {{s0-s15}}",
-            acc = in(reg) acc.as_mut_ptr(),
+            lanes_asm!(chunk_aligned!()),
             x = inout(reg) x.as_ptr() => _,
             w = inout(reg) row.as_ptr() => _,
             n = inout(reg) chunks => _,
+            t0 = out(reg) sum,
         );
     }
+    Some(f32::from_bits(sum))
 }
 
-/// [`lanes_aligned`] for a row at any alignment; does nothing unless [`fits`].
+/// [`lanes_aligned`] for a row at any alignment; `None` unless [`fits`].
 #[inline(always)]
-fn lanes_unaligned(acc: &mut [f32; 8], row: &[u8], x: &[f32], chunks: usize) {
+fn lanes_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
     if !fits(row, x, chunks) {
-        return;
+        return None;
     }
+    let sum: u32;
     // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
     // bytes (checked just above), read with `LDR` (unaligned allowed on Armv7-M/Armv8-M
     // Mainline with the default CCR.UNALIGN_TRP = 0), exactly what the loop reads (`chunks ≥ 1`
-    // iterations of 8 + 8 words); `acc` is 8 aligned f32, read and written once. s0–s23 are
-    // saved and restored on the stack around their use (rustc cannot name FPU registers on
-    // these targets: its `vfp2` feature is unstable). Flags are clobbered by `SUBS`.
+    // chunks of 8 + 8 words). Only the stack is written: s0–s23 are saved and restored
+    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
+    // is unstable). Flags are clobbered by `LSRS`/`SUBS`.
     unsafe {
         asm!(
-            "vpush {{s0-s15}}",
-            "vpush {{s16-s23}}",
-            "vldm {acc}, {{s0-s7}}",
-            "2:",
-            "vldmia {x}!, {{s8-s15}}",
-            "ldr {t0}, [{w}], #32",
-            "ldr {t1}, [{w}, #-28]",
-            "vmov s16, s17, {t0}, {t1}",
-            "ldr {t0}, [{w}, #-24]",
-            "ldr {t1}, [{w}, #-20]",
-            "vmov s18, s19, {t0}, {t1}",
-            "ldr {t0}, [{w}, #-16]",
-            "ldr {t1}, [{w}, #-12]",
-            "vmov s20, s21, {t0}, {t1}",
-            "ldr {t0}, [{w}, #-8]",
-            "ldr {t1}, [{w}, #-4]",
-            "vmov s22, s23, {t0}, {t1}",
-            "vmla.f32 s0, s16, s8",
-            "vmla.f32 s1, s17, s9",
-            "vmla.f32 s2, s18, s10",
-            "vmla.f32 s3, s19, s11",
-            "vmla.f32 s4, s20, s12",
-            "vmla.f32 s5, s21, s13",
-            "vmla.f32 s6, s22, s14",
-            "vmla.f32 s7, s23, s15",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            "vstm {acc}, {{s0-s7}}",
-            "vpop {{s16-s23}}",
-            "vpop {{s0-s15}}",
-            acc = in(reg) acc.as_mut_ptr(),
+            lanes_asm!(chunk_unaligned!()),
             x = inout(reg) x.as_ptr() => _,
             w = inout(reg) row.as_ptr() => _,
             n = inout(reg) chunks => _,
-            t0 = out(reg) _,
+            t0 = out(reg) sum,
             t1 = out(reg) _,
         );
     }
+    Some(f32::from_bits(sum))
 }

@@ -252,8 +252,8 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
 
 /// The SIMD F32 row dot product and matvec must equal the scalar one bit for bit: random
 /// values of mixed magnitude and sign, lengths with and without a tail (not a multiple of 8),
-/// aligned and unaligned rows (the latter fall back to the scalar path). Skipped when the build
-/// has no SIMD path.
+/// odd and even numbers of 8-value chunks, aligned and unaligned rows (`VLDM` and `LDR`
+/// weight loads). Skipped when the build has no SIMD path.
 pub fn check_f32_simd(f: &mut dyn FnMut(&crate::Check)) {
     use picoformer::quant::testing::{dot_scalar, dot_simd};
     if dot_simd(DType::F32, &[], &[]).is_none() {
@@ -286,7 +286,7 @@ pub fn check_f32_simd(f: &mut dyn FnMut(&crate::Check)) {
         // SAFETY: `buf` is plain u32 storage of exactly `bytes.len()` bytes, viewed as bytes.
         let view = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), bytes.len()) };
         let rows = &view[off..off + ROWS * N * 4];
-        for n in [N, N - 3, 8] {
+        for n in [N, N - 3, 64, 16, 8] {
             for r in rows.chunks_exact(N * 4) {
                 let r = &r[..n * 4];
                 let want = dot_scalar(DType::F32, r, &x[..n]);
