@@ -39,7 +39,15 @@ if nice -n -5 true 2>/dev/null; then NICE=(nice -n -5); fi
 echo "date: $(date -u +%FT%TZ)"
 echo "cpu: $(lscpu | sed -n "s/^Model name: *//p"), $(nproc --all) cores"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "picoformer: $(git -C "$ROOT" rev-parse --short HEAD), rustc $(rustc --version | cut -d' ' -f2)"
+# the timer builds picoformer from $ROOT's working tree: say which commit and whether src/ has
+# uncommitted edits (a shared checkout); PICO_REV names the commit of a `git archive` snapshot
+REV="${PICO_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+  TREE="uncommitted files in src/, Cargo.toml: $(git -C "$ROOT" status --porcelain -- src Cargo.toml | wc -l)"
+else
+  TREE="not a git checkout"
+fi
+echo "picoformer: $REV ($TREE), rustc $(rustc --version | cut -d' ' -f2)"
 python3 -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__); print(llama_cpp.llama_print_system_info().decode())"
 if [ "$CANDLE" != 0 ]; then
   echo "candle: $(sed -n 's/^candle-core = "=\(.*\)"/candle-core \1/p' "$ROOT/benches/compare/candle/Cargo.toml"), RUSTFLAGS=\"-C target-cpu=native\", RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1"
