@@ -10,7 +10,9 @@
 //!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
 //! - Arm with Helium (cfg `picoformer_arm_mve`, set by `build.rs`; Cortex-M55/M85, on top of
 //!   the DSP cfg): MVE for the `Q8_0 × Q8_0` products, four rows per pass in the scalar path's
-//!   exact operation order (`helium.rs`); F32 rows as with DSP.
+//!   exact operation order (`helium.rs`), and for F32 rows (three per pass, the scalar lane
+//!   order; bit-identical unless a product or partial sum is subnormal, which QEMU's MVE
+//!   flushes).
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
@@ -42,7 +44,7 @@ mod imp {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     use super::super::x86;
 
-    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
     use super::super::dsp;
     #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
     use super::super::helium;
@@ -74,7 +76,11 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::dot(dtype, r, x) };
         }
-        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+        if dtype == DType::F32 {
+            return helium::dot_f32(r, x);
+        }
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
             return dsp::dot_f32(r, x);
         }
@@ -104,7 +110,11 @@ mod imp {
             // SAFETY: the CPU supports avx2, fma and f16c (checked just above).
             return unsafe { x86::matvec(dtype, rows, x, out) };
         }
-        #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+        #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
+        if dtype == DType::F32 {
+            return helium::matvec_f32(rows, x, out);
+        }
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
             for (o, r) in out.iter_mut().zip(rows) {
                 *o = dsp::dot_f32(r, x);

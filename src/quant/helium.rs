@@ -228,3 +228,205 @@ pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32
         }
     }
 }
+
+/// f32 lanes of the scalar [`dot_f32`](super::row::dot_f32): lane `l` of 8 accumulates
+/// `w[8i + l] · x[8i + l]` (product rounded, then sum rounded) in ascending `i`.
+const LANES: usize = 8;
+
+/// Rows per pass of the F32 kernel: 3 rows × 2 vectors of accumulators, one activation
+/// vector and one temporary fill the eight q registers.
+const ROWS_F32: usize = 3;
+
+/// `lanes + tail` for one row, in the scalar [`dot_f32`](super::row::dot_f32)'s order:
+/// `lanes` = the 8 lane accumulators summed in lane order, `tail = Σ w[c] · x[c]` over the
+/// elements after the last full chunk of 8.
+#[inline(always)]
+fn finish_f32(lanes: f32, row: &[u8], x: &[f32], chunks: usize) -> f32 {
+    let rt = row.get(chunks * LANES * 4..).unwrap_or(&[]);
+    let xt = x.get(chunks * LANES..).unwrap_or(&[]);
+    let mut tail = 0.0f32;
+    for (w, &v) in rt.chunks_exact(4).zip(xt) {
+        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
+        tail += w * v;
+    }
+    lanes + tail
+}
+
+/// Full chunks of 8 of an F32 row with `x`, if the row is exactly `4 · x.len()` bytes.
+#[inline(always)]
+fn chunks_f32(row: &[u8], x: &[f32]) -> Option<usize> {
+    let chunks = x.len() / LANES;
+    (chunks > 0 && row.len() == 4 * x.len() && u32::try_from(row.len()).is_ok()).then_some(chunks)
+}
+
+/// The 8 lane accumulators of one row (`VLDRB` of 16 weight bytes — any alignment — then
+/// `VMUL.F32` and `VADD.F32` per 4 lanes; 8 instructions per 8 MACs), summed in lane order
+/// by scalar `VADD.F32` (the scalar FPU, as the scalar path's final sum).
+#[inline(always)]
+fn lanes_f32x1(row: &[u8], x: &[f32], chunks: usize) -> f32 {
+    let mut acc = [0.0f32; 1];
+    if chunks == 0 || row.len() < chunks * 32 || x.len() < chunks * LANES {
+        return 0.0;
+    }
+    // SAFETY: `chunks ≥ 1` iterations read 32 bytes of `row` and 8 f32 of `x` each, in bounds
+    // by the check above; `VLDRB` has byte elements (any alignment), `VLDRW`/`VSTR` access
+    // the 4-byte aligned f32 slices `x` and `acc` (one word per row written once). q0–q7 are saved and
+    // restored around their use (rustc cannot name them on this target); the counter lives
+    // in LR (`DLS`/`LE`); APSR is untouched, FPSCR cumulative flags may be set.
+    unsafe {
+        asm!(
+            "vpush {{d0-d15}}",
+            "vmov.i32 q0, #0",
+            "vmov.i32 q1, #0",
+            "dls lr, {n}",
+            "2:",
+            "vldrw.u32 q6, [{px}], #16",
+            "vldrb.u8 q7, [{p0}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q0, q0, q7",
+            "vldrw.u32 q6, [{px}], #16",
+            "vldrb.u8 q7, [{p0}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q1, q1, q7",
+            "le lr, 2b",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s0, s0, s2",
+            "vadd.f32 s0, s0, s3",
+            "vadd.f32 s0, s0, s4",
+            "vadd.f32 s0, s0, s5",
+            "vadd.f32 s0, s0, s6",
+            "vadd.f32 s0, s0, s7",
+            "vstr s0, [{acc}]",
+            "vpop {{d0-d15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            n = in(reg) chunks,
+            px = inout(reg) x.as_ptr() => _,
+            p0 = inout(reg) row.as_ptr() => _,
+            out("lr") _,
+            options(nostack),
+        );
+    }
+    acc[0]
+}
+
+/// The summed lane accumulators of three rows sharing each activation load (20 instructions
+/// per 24 MACs).
+#[inline(always)]
+fn lanes_f32x3(rows: [&[u8]; ROWS_F32], x: &[f32], chunks: usize) -> [f32; ROWS_F32] {
+    let mut acc = [0.0f32; ROWS_F32];
+    if chunks == 0 || rows.iter().any(|r| r.len() < chunks * 32) || x.len() < chunks * LANES {
+        return acc;
+    }
+    let [r0, r1, r2] = rows.map(<[u8]>::as_ptr);
+    // SAFETY: as in `lanes_f32x1`, for three rows of at least `32 · chunks` bytes each (checked
+    // above); `acc` is 3 aligned f32, written once by three `VSTR`.
+    unsafe {
+        asm!(
+            "vpush {{d0-d15}}",
+            "vmov.i32 q0, #0",
+            "vmov.i32 q1, #0",
+            "vmov.i32 q2, #0",
+            "vmov.i32 q3, #0",
+            "vmov.i32 q4, #0",
+            "vmov.i32 q5, #0",
+            "dls lr, {n}",
+            "2:",
+            "vldrw.u32 q6, [{px}], #16",
+            "vldrb.u8 q7, [{p0}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q0, q0, q7",
+            "vldrb.u8 q7, [{p1}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q2, q2, q7",
+            "vldrb.u8 q7, [{p2}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q4, q4, q7",
+            "vldrw.u32 q6, [{px}], #16",
+            "vldrb.u8 q7, [{p0}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q1, q1, q7",
+            "vldrb.u8 q7, [{p1}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q3, q3, q7",
+            "vldrb.u8 q7, [{p2}], #16",
+            "vmul.f32 q7, q7, q6",
+            "vadd.f32 q5, q5, q7",
+            "le lr, 2b",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s0, s0, s2",
+            "vadd.f32 s0, s0, s3",
+            "vadd.f32 s0, s0, s4",
+            "vadd.f32 s0, s0, s5",
+            "vadd.f32 s0, s0, s6",
+            "vadd.f32 s0, s0, s7",
+            "vadd.f32 s8, s8, s9",
+            "vadd.f32 s8, s8, s10",
+            "vadd.f32 s8, s8, s11",
+            "vadd.f32 s8, s8, s12",
+            "vadd.f32 s8, s8, s13",
+            "vadd.f32 s8, s8, s14",
+            "vadd.f32 s8, s8, s15",
+            "vadd.f32 s16, s16, s17",
+            "vadd.f32 s16, s16, s18",
+            "vadd.f32 s16, s16, s19",
+            "vadd.f32 s16, s16, s20",
+            "vadd.f32 s16, s16, s21",
+            "vadd.f32 s16, s16, s22",
+            "vadd.f32 s16, s16, s23",
+            "vstr s0, [{acc}]",
+            "vstr s8, [{acc}, #4]",
+            "vstr s16, [{acc}, #8]",
+            "vpop {{d0-d15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            n = in(reg) chunks,
+            px = inout(reg) x.as_ptr() => _,
+            p0 = inout(reg) r0 => _,
+            p1 = inout(reg) r1 => _,
+            p2 = inout(reg) r2 => _,
+            out("lr") _,
+            options(nostack),
+        );
+    }
+    acc
+}
+
+/// F32 row dot product, bit-identical to the scalar [`dot_f32`](super::row::dot_f32) as
+/// long as no product or partial sum is subnormal (|v| < 2⁻¹²⁶): the same lane order and
+/// rounding steps, but QEMU 7.2's MVE flushes subnormals to zero where the scalar FPU keeps
+/// them. Needs a row of exactly `4 · x.len()` bytes; anything else takes the scalar path.
+#[inline]
+pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
+    let Some(chunks) = chunks_f32(row, x) else {
+        return super::row::dot_f32(row, x);
+    };
+    finish_f32(lanes_f32x1(row, x, chunks), row, x, chunks)
+}
+
+/// `out[r] = dot_f32(row r, x)`, [`ROWS_F32`] rows per pass sharing the activation loads;
+/// the shorter of `rows` / `out` bounds the work.
+#[inline]
+pub(crate) fn matvec_f32(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
+    let mut outs = out.chunks_exact_mut(ROWS_F32);
+    for o in &mut outs {
+        let r: [Option<&[u8]>; ROWS_F32] = core::array::from_fn(|_| rows.next());
+        let [Some(r0), Some(r1), Some(r2)] = r else {
+            for (o, r) in o.iter_mut().zip(r.into_iter().flatten()) {
+                *o = dot_f32(r, x);
+            }
+            return;
+        };
+        let Some(chunks) = chunks_f32(r0, x) else {
+            for (o, r) in o.iter_mut().zip([r0, r1, r2]) {
+                *o = super::row::dot_f32(r, x);
+            }
+            continue;
+        };
+        let acc = lanes_f32x3([r0, r1, r2], x, chunks);
+        for ((o, a), r) in o.iter_mut().zip(acc).zip([r0, r1, r2]) {
+            *o = finish_f32(a, r, x, chunks);
+        }
+    }
+    for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
+        *o = dot_f32(r, x);
+    }
+}
