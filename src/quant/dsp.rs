@@ -539,3 +539,146 @@ fn lanes_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
     }
     Some(f32::from_bits(sum))
 }
+
+/// `max_j (bits(x_j) << 1)`: twice the sign-cleared bit pattern of `max |x_j|` (the shift drops
+/// the sign bit), for the activation quantiser
+/// ([`quantize_row_q8_0`](super::q8_0::quantize_row_q8_0)). Per value `CMP` + `IT` + `LSL`.
+#[inline]
+pub(crate) fn amax2_bits(x: &[f32; QK8_0]) -> u32 {
+    macro_rules! max1 {
+        ($r:literal) => {
+            concat!(
+                "cmp {m}, ",
+                $r,
+                ", lsl #1\n",
+                "it lo\n",
+                "lsllo {m}, ",
+                $r,
+                ", #1\n",
+            )
+        };
+    }
+    macro_rules! max4 {
+        () => {
+            concat!(
+                "ldm {p}!, {{r0-r3}}\n",
+                max1!("r0"),
+                max1!("r1"),
+                max1!("r2"),
+                max1!("r3"),
+            )
+        };
+    }
+    let m: u32;
+    // SAFETY: reads the 32 f32 of `x` (4-byte aligned, `LDM`), nothing else; writes no memory.
+    // Flags are clobbered by `CMP`.
+    unsafe {
+        asm!(
+            "movs {m}, #0",
+            max4!(),
+            max4!(),
+            max4!(),
+            max4!(),
+            max4!(),
+            max4!(),
+            max4!(),
+            max4!(),
+            m = out(reg) m,
+            p = inout(reg) x.as_ptr() => _,
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            options(readonly, nostack),
+        );
+    }
+    m
+}
+
+/// `qs[j] = roundf(v_j)` for `v_j · 2²⁴ = x_j · ids` (`ids = id · 2²⁴`, the caller guarantees
+/// `|x_j · ids| < 2³¹ − 2²³`), the same fixed-point rounding as the portable loop of
+/// [`quantize_row_q8_0`](super::q8_0::quantize_row_q8_0): `t = VCVT.S32.F32(x · ids)` (toward
+/// zero), `t' = t + (t >> 31)`, `q = (t' + 2²³) >> 24`. Four values per store: `PKHTB` gathers
+/// the high halfwords `hi(t')` of two values, `UADD16` adds `0x80` to each (`hi(t' + 2²³)`: the
+/// low halfword takes no part), `UXTB16 …, ROR #8` keeps their top bytes.
+#[inline]
+pub(crate) fn quantize_qs(x: &[f32; QK8_0], ids: f32, qs: &mut [u8; QK8_0]) {
+    macro_rules! four {
+        ($s0:literal, $s1:literal, $s2:literal, $s3:literal) => {
+            concat!(
+                "vmov {a}, {b}, ",
+                $s0,
+                ", ",
+                $s1,
+                "\n",
+                "vmov {c}, {d}, ",
+                $s2,
+                ", ",
+                $s3,
+                "\n",
+                "add {a}, {a}, {a}, asr #31\n",
+                "add {b}, {b}, {b}, asr #31\n",
+                "add {c}, {c}, {c}, asr #31\n",
+                "add {d}, {d}, {d}, asr #31\n",
+                "pkhtb {a}, {c}, {a}, asr #16\n",
+                "pkhtb {b}, {d}, {b}, asr #16\n",
+                "uadd16 {a}, {a}, {k}\n",
+                "uadd16 {b}, {b}, {k}\n",
+                "uxtb16 {a}, {a}, ror #8\n",
+                "uxtb16 {b}, {b}, ror #8\n",
+                "orr {a}, {a}, {b}, lsl #8\n",
+                "str {a}, [{q}], #4\n",
+            )
+        };
+    }
+    macro_rules! eight {
+        () => {
+            concat!(
+                "vldmia {p}!, {{s0-s7}}\n",
+                "vmul.f32 s0, s0, s8\n",
+                "vmul.f32 s1, s1, s8\n",
+                "vmul.f32 s2, s2, s8\n",
+                "vmul.f32 s3, s3, s8\n",
+                "vmul.f32 s4, s4, s8\n",
+                "vmul.f32 s5, s5, s8\n",
+                "vmul.f32 s6, s6, s8\n",
+                "vmul.f32 s7, s7, s8\n",
+                "vcvt.s32.f32 s0, s0\n",
+                "vcvt.s32.f32 s1, s1\n",
+                "vcvt.s32.f32 s2, s2\n",
+                "vcvt.s32.f32 s3, s3\n",
+                "vcvt.s32.f32 s4, s4\n",
+                "vcvt.s32.f32 s5, s5\n",
+                "vcvt.s32.f32 s6, s6\n",
+                "vcvt.s32.f32 s7, s7\n",
+                four!("s0", "s1", "s2", "s3"),
+                four!("s4", "s5", "s6", "s7"),
+            )
+        };
+    }
+    // SAFETY: reads the 32 f32 of `x` (4-byte aligned, `VLDM`) and writes the 32 bytes of `qs`
+    // (word `STR`s, unaligned allowed on Armv7-M/Armv8-M Mainline with the default
+    // CCR.UNALIGN_TRP = 0); s0–s8 are saved and restored on the stack around their use (rustc
+    // cannot name FPU registers on these targets: its `vfp2` feature is unstable). `UADD16`
+    // sets the GE flags; `VCVT` saturates (never reached: |x · ids| < 2³¹) and may set FPSCR
+    // exception flags.
+    unsafe {
+        asm!(
+            "vpush {{s0-s8}}",
+            "vmov s8, {ids}",
+            eight!(),
+            eight!(),
+            eight!(),
+            eight!(),
+            "vpop {{s0-s8}}",
+            ids = in(reg) ids.to_bits(),
+            k = in(reg) 0x0080_0080u32,
+            p = inout(reg) x.as_ptr() => _,
+            q = inout(reg) qs.as_mut_ptr() => _,
+            a = out(reg) _,
+            b = out(reg) _,
+            c = out(reg) _,
+            d = out(reg) _,
+        );
+    }
+}

@@ -111,10 +111,10 @@ const FIX: f32 = 16_777_216.0;
 fn quantize_block(x: &[f32; QK8_0], block: &mut [u8; Q8_0_BLOCK_BYTES]) -> Result<()> {
     // max |x| as bits: for finite f32, the order of the sign-cleared bit patterns as integers
     // is the order of the magnitudes; NaN and ±inf are exactly the patterns ≥ 0x7f80_0000.
-    let mut amax_bits = 0u32;
-    for v in x {
-        amax_bits = amax_bits.max(v.to_bits() & 0x7fff_ffff);
-    }
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    let amax_bits = super::dsp::amax2_bits(x) >> 1;
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
+    let amax_bits = x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7fff_ffff));
     if amax_bits >= 0x7f80_0000 {
         return Err(Error::NonFinite {
             what: "Q8_0 quantiser input",
@@ -137,6 +137,12 @@ fn quantize_block(x: &[f32; QK8_0], block: &mut [u8; Q8_0_BLOCK_BYTES]) -> Resul
     // (1 + 3 · 2⁻²⁴)` (three roundings from `amax · 127 / amax`), so `t` fits an i32 and
     // `t + 2²³` does not overflow.
     let ids = id * FIX;
+    // The same rounding with `SMLAD`-era DSP instructions, four quants per store.
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    if let Ok(qs) = <&mut [u8; QK8_0]>::try_from(qs) {
+        super::dsp::quantize_qs(x, ids, qs);
+    }
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
     for (q, &v) in qs.iter_mut().zip(x) {
         let t = (v * ids) as i32;
         // roundf(v) = floor((t + 2²³) / 2²⁴) for t ≥ 0 and −floor((−t + 2²³) / 2²⁴) =
@@ -422,7 +428,7 @@ mod tests {
                 for (i, v) in x.iter_mut().enumerate().skip(1) {
                     let j = ((start + i) % 128) as f32;
                     let t = (j + 0.5) * s;
-                    *v = match i % 4 {
+                    *v = match (i + start) % 4 {
                         0 => t,
                         1 => -t,
                         2 => f32::from_bits(t.to_bits() + 1),

@@ -118,7 +118,7 @@ fn check_quantize_q8(f: &mut dyn FnMut(&crate::Check)) {
             for (i, v) in x.iter_mut().enumerate() {
                 let t = ((i * 7 + round as usize) % 127) as f32 + 0.5;
                 let t = t * s;
-                *v = match i % 4 {
+                *v = match (i + (round as usize / 4)) % 4 {
                     0 => t,
                     1 => -t,
                     2 => f32::from_bits(t.to_bits() + 1),
