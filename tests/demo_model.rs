@@ -9,7 +9,11 @@ use picoformer::gguf::File;
 use picoformer::plan::Plan;
 
 fn reference() -> (Vec<u32>, usize, Vec<f32>) {
-    let b = std::fs::read("tests/golden/demo/reference.bin").unwrap();
+    reference_file("tests/golden/demo/reference.bin")
+}
+
+fn reference_file(path: &str) -> (Vec<u32>, usize, Vec<f32>) {
+    let b = std::fs::read(path).unwrap();
     let u = |i: usize| u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap());
     let (n, v) = (u(0) as usize, u(1) as usize);
     let tokens = (0..n).map(|i| u(2 + i)).collect();
@@ -76,20 +80,54 @@ fn f32_gguf_matches_pytorch() {
     }
 }
 
+/// The quantisation error of the deployed Q8_0 model against the f32 PyTorch model: Q8_0
+/// weights, and (like llama.cpp) every matvec input quantised to Q8_0. Measured 5.5e-2 (the
+/// same as the independent NumPy oracle with those numerics, `q8_0_gguf_matches_ggml_numerics`).
 #[test]
 fn q8_0_gguf_close_to_pytorch() {
     let (tokens, v, want) = reference();
     let got = crate_logits("models/shakespeare-q8_0.gguf", &tokens);
     let (rel, top1) = compare(&got, &want, v);
-    println!("Q8_0: max rel logit error {rel:.3e}, top-1 agreement {top1}");
-    // PyTorch keeps f32 activations; picoformer (like llama.cpp) quantises every dense matvec
-    // input to Q8_0 as well, measured 4.6e-2 here (1.4e-2 with f32 activations). The exact
-    // Q8_0 × Q8_0 semantics are checked against llama.cpp and NumPy in tests/elm_llamacpp.rs.
-    let bound = if cfg!(feature = "fast-math") {
-        0.1
-    } else {
-        6e-2
-    };
-    assert!(rel <= bound, "Q8_0 logits too far from PyTorch: {rel}");
+    println!("Q8_0 vs PyTorch f32: max rel logit error {rel:.3e}, top-1 agreement {top1}");
+    assert!(rel <= 0.1, "Q8_0 logits too far from PyTorch: {rel}");
     assert!(top1 >= 0.9, "Q8_0 top-1 agreement {top1}");
+}
+
+/// The Q8_0 model against a float64 NumPy forward pass with ggml's Q8_0 numerics (weights as
+/// stored, each matmul input quantised by gguf.quants first;
+/// `tests/golden/demo/make_q8_reference.py`).
+///
+/// Quantised inputs make the forward pass piecewise constant: where an activation lies within
+/// f32-vs-f64 rounding of a quantiser boundary the two sides round it one quantum apart, and from
+/// then on that position's K/V (and any routing decision it tips) differ. Measured (scalar
+/// build): the first 23 positions agree to 9e-8, later ones by 1e-3–8.5e-3 (median 3e-3) after
+/// one such step; other summation orders (SIMD) step elsewhere. So the test bounds the median
+/// and the maximum per-position error and requires the same top-1 token almost everywhere; a
+/// wrong kernel (e.g. a missing scale) is off by O(1).
+#[test]
+fn q8_0_gguf_matches_ggml_numerics() {
+    let (tokens, v, want) = reference_file("tests/golden/demo/reference_q8_0.bin");
+    let got = crate_logits("models/shakespeare-q8_0.gguf", &tokens);
+    let (rel, top1) = compare(&got, &want, v);
+    let scale = want.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let mut per_pos: Vec<f32> = got
+        .chunks(v)
+        .zip(want.chunks(v))
+        .map(|(a, b)| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale)
+        .collect();
+    per_pos.sort_by(f32::total_cmp);
+    let median = per_pos[per_pos.len() / 2];
+    println!(
+        "Q8_0 vs NumPy with Q8_0 inputs: max rel logit error {rel:.3e}, median per position \
+         {median:.3e}, top-1 agreement {top1}"
+    );
+    assert!(rel <= 0.1, "max error {rel}");
+    // fast-math: micromath's exp/sin/cos (1e-3 level) move every position (median 1.2e-2)
+    let median_bound = if cfg!(feature = "fast-math") {
+        5e-2
+    } else {
+        1e-2
+    };
+    assert!(median <= median_bound, "median per-position error {median}");
+    assert!(top1 >= 0.97, "top-1 agreement {top1}");
 }

@@ -178,27 +178,29 @@ def rope(x, pos, theta, style):
     return out
 
 
-def mhmoe(w, p, h, moe):
+def mhmoe(w, p, h, moe, q8=lambda name: False):
     """MH-MoE FFN (spec mhmoe.md / docs/GGUF.md): head Linear, split into `heads` sub-tokens,
     shared router softmax, top-k (raw probabilities, no renormalisation), SwiGLU experts,
-    merge back in order, merge Linear. h: [T, d]."""
+    merge back in order, merge Linear. h: [T, d]. q8(name): that matrix is Q8_0, so its input
+    is quantised first (quant_act)."""
+    qa = lambda x, name: quant_act(x) if q8(name) else x
     T, d = h.shape
     H, k = moe["heads"], moe["k"]
     sub = d // H
-    xh = h @ w[p + "mhmoe_head.weight"].T + w[p + "mhmoe_head.bias"]
+    xh = qa(h, p + "mhmoe_head.weight") @ w[p + "mhmoe_head.weight"].T + w[p + "mhmoe_head.bias"]
     y = np.zeros_like(xh)
     for t in range(T):
         for j in range(H):
             xs = xh[t, j * sub : (j + 1) * sub]
-            logit = w[p + "ffn_gate_inp.weight"] @ xs
+            logit = w[p + "ffn_gate_inp.weight"] @ qa(xs, p + "ffn_gate_inp.weight")
             prob = np.exp(logit - logit.max())
             prob /= prob.sum()
             top = sorted(range(len(prob)), key=lambda e: (-prob[e], e))[:k]
             for e in top:
-                g = w[p + "ffn_gate_exps.weight"][e] @ xs
-                u = w[p + "ffn_up_exps.weight"][e] @ xs
-                y[t, j * sub : (j + 1) * sub] += prob[e] * (w[p + "ffn_down_exps.weight"][e] @ (g / (1 + np.exp(-g)) * u))
-    return y @ w[p + "mhmoe_merge.weight"].T + w[p + "mhmoe_merge.bias"]
+                g = w[p + "ffn_gate_exps.weight"][e] @ qa(xs, p + "ffn_gate_exps.weight")
+                u = w[p + "ffn_up_exps.weight"][e] @ qa(xs, p + "ffn_up_exps.weight")
+                y[t, j * sub : (j + 1) * sub] += prob[e] * (w[p + "ffn_down_exps.weight"][e] @ qa(g / (1 + np.exp(-g)) * u, p + "ffn_down_exps.weight"))
+    return qa(y, p + "mhmoe_merge.weight") @ w[p + "mhmoe_merge.weight"].T + w[p + "mhmoe_merge.bias"]
 
 
 def quant_act(h):
@@ -210,8 +212,9 @@ def quant_act(h):
 
 def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=None, qact=False):
     """qact: the model's matrices are Q8_0, so every matmul input is quantised first
-    (llama.cpp and picoformer multiply Q8_0 weights by Q8_0-quantised activations)."""
-    qa = quant_act if qact else (lambda h: h)
+    (llama.cpp and picoformer multiply Q8_0 weights by Q8_0-quantised activations); True for
+    every matrix, or the set of the Q8_0 tensor names."""
+    qa = quant_act if qact is True else (lambda h: h)
     L = len(q)
     style = "half" if arch == "openelm" else "interleaved"
     T = len(tokens)
@@ -244,7 +247,7 @@ def numpy_forward(w, arch, d, hd, q, kv, ffn, eps, tokens, theta=10000.0, moe=No
         x = x + qa(att.reshape(T, q[i] * hd)) @ w[p + "attn_output.weight"].T
         h = rmsnorm(x, w[p + "ffn_norm.weight"], eps)
         if is_moe(moe, i):
-            x = x + mhmoe(w, p, h, moe)
+            x = x + mhmoe(w, p, h, moe, q8=lambda name: qact is True or (qact and name in qact))
             continue
         gate = qa(h) @ w[p + "ffn_gate.weight"].T
         up = qa(h) @ w[p + "ffn_up.weight"].T
