@@ -10,9 +10,9 @@
 //!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
 //! - Arm with Helium (cfg `picoformer_arm_mve`, set by `build.rs`; Cortex-M55/M85, on top of
 //!   the DSP cfg): MVE for the `Q8_0 × Q8_0` products, four rows per pass in the scalar path's
-//!   exact operation order (`helium.rs`), and for F32 rows (three per pass, the scalar lane
-//!   order; bit-identical unless a product or partial sum is subnormal, which QEMU's MVE
-//!   flushes).
+//!   exact operation order (`helium.rs`), and for F32 / F16 rows (three / two per pass, the
+//!   scalar lane order, hardware f16 conversion; bit-identical unless a product or partial sum
+//!   is subnormal, which QEMU's MVE flushes).
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.
@@ -38,7 +38,7 @@ mod imp {
 mod imp {
     #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
     use super::super::q8_0;
-    use super::super::{row, DType};
+    use super::super::{DType, row};
     use core::slice::ChunksExact;
 
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -77,8 +77,10 @@ mod imp {
             return unsafe { x86::dot(dtype, r, x) };
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
-        if dtype == DType::F32 {
-            return helium::dot_f32(r, x);
+        match dtype {
+            DType::F32 => return helium::dot_f32(r, x),
+            DType::F16 => return helium::dot_f16(r, x),
+            DType::Q8_0 => {}
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
@@ -111,8 +113,10 @@ mod imp {
             return unsafe { x86::matvec(dtype, rows, x, out) };
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
-        if dtype == DType::F32 {
-            return helium::matvec_f32(rows, x, out);
+        match dtype {
+            DType::F32 => return helium::matvec_f32(rows, x, out),
+            DType::F16 => return helium::matvec_f16(rows, x, out),
+            DType::Q8_0 => {}
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
@@ -173,7 +177,7 @@ pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
 #[doc(hidden)]
 pub mod testing {
     use super::super::{q8_0, row};
-    use super::{imp, DType};
+    use super::{DType, imp};
 
     /// Scalar row dot product.
     pub fn dot_scalar(dtype: DType, r: &[u8], x: &[f32]) -> f32 {

@@ -430,3 +430,147 @@ pub(crate) fn matvec_f32(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f3
         *o = dot_f32(r, x);
     }
 }
+
+/// Rows per pass of the F16 kernel: 2 rows × 2 vectors of accumulators, the two activation
+/// vectors, the raw weights and one temporary fill the eight q registers.
+const ROWS_F16: usize = 2;
+
+/// Full chunks of 8 of an F16 row with `x`, if the row is exactly `2 · x.len()` bytes.
+#[inline(always)]
+fn chunks_f16(row: &[u8], x: &[f32]) -> Option<usize> {
+    let chunks = x.len() / LANES;
+    (chunks > 0 && row.len() == 2 * x.len() && u32::try_from(row.len()).is_ok()).then_some(chunks)
+}
+
+/// `lanes + tail` for one F16 row, in the scalar [`dot_f16`](super::row::dot_f16)'s order.
+#[inline(always)]
+fn finish_f16(lanes: f32, row: &[u8], x: &[f32], chunks: usize) -> f32 {
+    let rt = row.get(chunks * LANES * 2..).unwrap_or(&[]);
+    let xt = x.get(chunks * LANES..).unwrap_or(&[]);
+    let mut tail = 0.0f32;
+    for (w, &v) in rt.chunks_exact(2).zip(xt) {
+        let w = w.first_chunk::<2>().map_or(0, |c| u16::from_le_bytes(*c));
+        tail += super::f16_to_f32(w) * v;
+    }
+    lanes + tail
+}
+
+/// The summed lane accumulators of `ROWS_F16` F16 rows (`rows[1]` may equal `rows[0]`).
+///
+/// Per chunk of 8: `VLD20`/`VLD21` split the activations into even and odd lanes; per row one
+/// `VLDRB` of 16 weight bytes (any alignment), `VCVTB.F32.F16` / `VCVTT.F32.F16` widen the
+/// even / odd halfwords exactly, then `VMUL.F32` + `VADD.F32` into the even / odd lane
+/// accumulators (16 instructions per 16 MACs). The final lane sum runs in lane order
+/// 0, 1, …, 7 (alternating the two accumulators) with scalar `VADD.F32`.
+#[inline(always)]
+fn lanes_f16x2(rows: [&[u8]; ROWS_F16], x: &[f32], chunks: usize) -> [f32; ROWS_F16] {
+    let mut acc = [0.0f32; ROWS_F16];
+    if chunks == 0 || rows.iter().any(|r| r.len() < chunks * 16) || x.len() < chunks * LANES {
+        return acc;
+    }
+    let [r0, r1] = rows.map(<[u8]>::as_ptr);
+    // SAFETY: `chunks ≥ 1` iterations read 16 bytes of each row and 8 f32 of `x` each, in
+    // bounds by the check above; `VLDRB` has byte elements (any alignment), `VLD20`/`VLD21`
+    // read the 4-byte aligned f32 slice `x`, `VSTR` writes the two aligned f32 of `acc` once.
+    // q0–q7 are saved and restored around their use (rustc cannot name them on this target);
+    // the counter lives in LR (`DLS`/`LE`); APSR is untouched, FPSCR cumulative flags may be
+    // set.
+    unsafe {
+        asm!(
+            "vpush {{d0-d15}}",
+            "vmov.i32 q0, #0",
+            "vmov.i32 q1, #0",
+            "vmov.i32 q2, #0",
+            "vmov.i32 q3, #0",
+            "dls lr, {n}",
+            "2:",
+            "vld20.32 {{q6, q7}}, [{px}]",
+            "vld21.32 {{q6, q7}}, [{px}]!",
+            "vldrb.u8 q4, [{p0}], #16",
+            "vcvtb.f32.f16 q5, q4",
+            "vmul.f32 q5, q5, q6",
+            "vadd.f32 q0, q0, q5",
+            "vcvtt.f32.f16 q5, q4",
+            "vmul.f32 q5, q5, q7",
+            "vadd.f32 q1, q1, q5",
+            "vldrb.u8 q4, [{p1}], #16",
+            "vcvtb.f32.f16 q5, q4",
+            "vmul.f32 q5, q5, q6",
+            "vadd.f32 q2, q2, q5",
+            "vcvtt.f32.f16 q5, q4",
+            "vmul.f32 q5, q5, q7",
+            "vadd.f32 q3, q3, q5",
+            "le lr, 2b",
+            // Lanes 0..7 of row 0 are s0, s4, s1, s5, s2, s6, s3, s7; of row 1 s8, s12, ….
+            "vadd.f32 s0, s0, s4",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s0, s0, s5",
+            "vadd.f32 s0, s0, s2",
+            "vadd.f32 s0, s0, s6",
+            "vadd.f32 s0, s0, s3",
+            "vadd.f32 s0, s0, s7",
+            "vadd.f32 s8, s8, s12",
+            "vadd.f32 s8, s8, s9",
+            "vadd.f32 s8, s8, s13",
+            "vadd.f32 s8, s8, s10",
+            "vadd.f32 s8, s8, s14",
+            "vadd.f32 s8, s8, s11",
+            "vadd.f32 s8, s8, s15",
+            "vstr s0, [{acc}]",
+            "vstr s8, [{acc}, #4]",
+            "vpop {{d0-d15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            n = in(reg) chunks,
+            px = inout(reg) x.as_ptr() => _,
+            p0 = inout(reg) r0 => _,
+            p1 = inout(reg) r1 => _,
+            out("lr") _,
+            options(nostack),
+        );
+    }
+    acc
+}
+
+/// F16 row dot product: the scalar [`dot_f16`](super::row::dot_f16)'s lane order and
+/// rounding steps with the exact hardware f16 → f32 conversion, so bit-identical to it unless
+/// a product or partial sum is subnormal (flushed by QEMU 7.2's MVE) or a weight is a NaN
+/// (its payload may differ). Needs a row of exactly `2 · x.len()` bytes; anything else takes
+/// the scalar path. A single row runs in both rows of the two-row kernel.
+#[inline]
+pub(crate) fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
+    let Some(chunks) = chunks_f16(row, x) else {
+        return super::row::dot_f16(row, x);
+    };
+    finish_f16(lanes_f16x2([row, row], x, chunks)[0], row, x, chunks)
+}
+
+/// `out[r] = dot_f16(row r, x)`, [`ROWS_F16`] rows per pass sharing the activation loads;
+/// the shorter of `rows` / `out` bounds the work.
+#[inline]
+pub(crate) fn matvec_f16(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
+    let mut outs = out.chunks_exact_mut(ROWS_F16);
+    for o in &mut outs {
+        let Some(r0) = rows.next() else {
+            return;
+        };
+        let Some(r1) = rows.next() else {
+            if let Some(o) = o.first_mut() {
+                *o = dot_f16(r0, x);
+            }
+            return;
+        };
+        let Some(chunks) = chunks_f16(r0, x) else {
+            for (o, r) in o.iter_mut().zip([r0, r1]) {
+                *o = super::row::dot_f16(r, x);
+            }
+            continue;
+        };
+        let acc = lanes_f16x2([r0, r1], x, chunks);
+        for ((o, a), r) in o.iter_mut().zip(acc).zip([r0, r1]) {
+            *o = finish_f16(a, r, x, chunks);
+        }
+    }
+    for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
+        *o = dot_f16(r, x);
+    }
+}
