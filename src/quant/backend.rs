@@ -36,9 +36,11 @@ mod imp {
 
 #[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
 mod imp {
+    use super::super::DType;
     #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
     use super::super::q8_0;
-    use super::super::{DType, row};
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
+    use super::super::row;
     use core::slice::ChunksExact;
 
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -77,15 +79,16 @@ mod imp {
             return unsafe { x86::dot(dtype, r, x) };
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
-        match dtype {
-            DType::F32 => return helium::dot_f32(r, x),
-            DType::F16 => return helium::dot_f16(r, x),
-            DType::Q8_0 => {}
-        }
+        return match dtype {
+            DType::F32 => helium::dot_f32(r, x),
+            DType::F16 => helium::dot_f16(r, x),
+            DType::Q8_0 => helium::dot_q8_f32(r, x),
+        };
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
             return dsp::dot_f32(r, x);
         }
+        #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         row::dot(dtype, r, x)
     }
 
@@ -114,9 +117,9 @@ mod imp {
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_mve))]
         match dtype {
-            DType::F32 => return helium::matvec_f32(rows, x, out),
-            DType::F16 => return helium::matvec_f16(rows, x, out),
-            DType::Q8_0 => {}
+            DType::F32 => helium::matvec_f32(rows, x, out),
+            DType::F16 => helium::matvec_f16(rows, x, out),
+            DType::Q8_0 => helium::matvec_q8_f32(rows, x, out),
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
         if dtype == DType::F32 {
@@ -125,6 +128,7 @@ mod imp {
             }
             return;
         }
+        #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         for (o, r) in out.iter_mut().zip(rows) {
             *o = row::dot(dtype, r, x);
         }

@@ -35,7 +35,7 @@
 use core::arch::asm;
 use core::slice::ChunksExact;
 
-use super::q8_0::Q8_0_BLOCK_BYTES;
+use super::q8_0::{Q8_0_BLOCK_BYTES, QK8_0};
 
 /// Rows per pass: the four f32 lanes of a vector.
 const ROWS: usize = 4;
@@ -574,5 +574,186 @@ pub(crate) fn matvec_f16(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f3
     }
     for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
         *o = dot_f16(r, x);
+    }
+}
+
+/// Rows per pass of the `Q8_0 × f32` kernel.
+const ROWS_Q8F: usize = 2;
+
+/// Blocks of a `Q8_0` row usable with `x` (the shorter input bounds the work, as in the
+/// scalar path).
+#[inline(always)]
+fn blocks_q8f(row: &[u8], x: &[f32]) -> usize {
+    (row.len() / Q8_0_BLOCK_BYTES).min(x.len() / QK8_0)
+}
+
+/// `Q8_0 × f32` dot products of two rows (`rows[1]` may equal `rows[0]`) over `nb` blocks, in
+/// the scalar [`dot_blocks_f32`](super::q8_0::dot_blocks_f32)'s order: per block, lane `l` of
+/// 8 accumulates `f32(q[8k + l]) · x[8k + l]` for `k = 0..4` (`VLDRB.S32` + `VCVT.F32.S32`,
+/// exact; `VMUL.F32`, `VADD.F32`), the lanes are summed in lane order and
+/// `sum += d · lanes` (scalar `VADD`/`VMUL.F32`, `VCVTB.F32.F16` for `d`). The first
+/// product of each lane is not added to a zero, which can only change the sign of a zero lane
+/// sum and so never the result (`sum` starts at `+0.0`, and `+0.0 + ±0.0 = +0.0`). 93
+/// instructions per block of two rows (64 MACs).
+#[inline(always)]
+fn dot_q8f_x2(rows: [&[u8]; ROWS_Q8F], x: &[f32], nb: usize) -> [f32; ROWS_Q8F] {
+    let mut acc = [0.0f32; ROWS_Q8F];
+    if nb == 0 || rows.iter().any(|r| r.len() < nb * Q8_0_BLOCK_BYTES) || x.len() < nb * QK8_0 {
+        return acc;
+    }
+    let [r0, r1] = rows.map(<[u8]>::as_ptr);
+    // SAFETY: `nb ≥ 1` iterations read one 34-byte block of each row (quants at offsets
+    // 2..34 by `VLDRB`, byte elements, any alignment; the scale by `LDRH`, unaligned allowed
+    // with the default CCR.UNALIGN_TRP = 0) and 32 f32 of `x` (`VLDRW`, 4-byte aligned), in
+    // bounds by the check above; `VSTR` writes the two aligned f32 of `acc` once. q0–q7 are
+    // saved and restored around their use (rustc cannot name them on this target); the
+    // counter lives in LR (`DLS`/`LE`); APSR is untouched, FPSCR cumulative flags may be set.
+    // The row pointers are r1 / r2.
+    unsafe {
+        asm!(
+            "vpush {{d0-d15}}",
+            "vmov.i32 q7, #0",
+            "dls lr, {n}",
+            "2:",
+            "vldrw.u32 q4, [{px}], #16",
+            "vldrw.u32 q5, [{px}], #16",
+            "vldrb.s32 q6, [r1, #2]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q0, q6, q4",
+            "vldrb.s32 q6, [r1, #6]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q1, q6, q5",
+            "vldrb.s32 q6, [r2, #2]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q2, q6, q4",
+            "vldrb.s32 q6, [r2, #6]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q3, q6, q5",
+            "vldrw.u32 q4, [{px}], #16",
+            "vldrw.u32 q5, [{px}], #16",
+            "vldrb.s32 q6, [r1, #10]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q0, q0, q6",
+            "vldrb.s32 q6, [r1, #14]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q1, q1, q6",
+            "vldrb.s32 q6, [r2, #10]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q2, q2, q6",
+            "vldrb.s32 q6, [r2, #14]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q3, q3, q6",
+            "vldrw.u32 q4, [{px}], #16",
+            "vldrw.u32 q5, [{px}], #16",
+            "vldrb.s32 q6, [r1, #18]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q0, q0, q6",
+            "vldrb.s32 q6, [r1, #22]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q1, q1, q6",
+            "vldrb.s32 q6, [r2, #18]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q2, q2, q6",
+            "vldrb.s32 q6, [r2, #22]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q3, q3, q6",
+            "vldrw.u32 q4, [{px}], #16",
+            "vldrw.u32 q5, [{px}], #16",
+            "vldrb.s32 q6, [r1, #26]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q0, q0, q6",
+            "vldrb.s32 q6, [r1, #30]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q1, q1, q6",
+            "vldrb.s32 q6, [r2, #26]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q4",
+            "vadd.f32 q2, q2, q6",
+            "vldrb.s32 q6, [r2, #30]",
+            "vcvt.f32.s32 q6, q6",
+            "vmul.f32 q6, q6, q5",
+            "vadd.f32 q3, q3, q6",
+            "vadd.f32 s0, s0, s1",
+            "vadd.f32 s0, s0, s2",
+            "vadd.f32 s0, s0, s3",
+            "vadd.f32 s0, s0, s4",
+            "vadd.f32 s0, s0, s5",
+            "vadd.f32 s0, s0, s6",
+            "vadd.f32 s0, s0, s7",
+            "ldrh r0, [r1], #34",
+            "vmov s30, r0",
+            "vcvtb.f32.f16 s30, s30",
+            "vmul.f32 s0, s30, s0",
+            "vadd.f32 s28, s28, s0",
+            "vadd.f32 s8, s8, s9",
+            "vadd.f32 s8, s8, s10",
+            "vadd.f32 s8, s8, s11",
+            "vadd.f32 s8, s8, s12",
+            "vadd.f32 s8, s8, s13",
+            "vadd.f32 s8, s8, s14",
+            "vadd.f32 s8, s8, s15",
+            "ldrh r0, [r2], #34",
+            "vmov s30, r0",
+            "vcvtb.f32.f16 s30, s30",
+            "vmul.f32 s8, s30, s8",
+            "vadd.f32 s29, s29, s8",
+            "le lr, 2b",
+            "vstr s28, [{acc}]",
+            "vstr s29, [{acc}, #4]",
+            "vpop {{d0-d15}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            n = in(reg) nb,
+            px = inout(reg) x.as_ptr() => _,
+            // Widening `VLDRB.S32` with an offset needs a low base register.
+            inout("r1") r0 => _,
+            inout("r2") r1 => _,
+            out("r0") _,
+            out("lr") _,
+            options(nostack),
+        );
+    }
+    acc
+}
+
+/// `Q8_0 × f32` row dot product (same result as the scalar `dot_blocks_f32` unless a product
+/// or partial sum is subnormal, which QEMU 7.2's MVE flushes): the two-row kernel with the
+/// row in both rows.
+#[inline]
+pub(crate) fn dot_q8_f32(row: &[u8], x: &[f32]) -> f32 {
+    dot_q8f_x2([row, row], x, blocks_q8f(row, x))[0]
+}
+
+/// `out[r] = dot_q8_f32(row r, x)`, two rows per pass; the shorter of `rows` / `out` bounds
+/// the work.
+#[inline]
+pub(crate) fn matvec_q8_f32(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
+    let mut outs = out.chunks_exact_mut(ROWS_Q8F);
+    for o in &mut outs {
+        let Some(r0) = rows.next() else {
+            return;
+        };
+        let Some(r1) = rows.next() else {
+            if let Some(o) = o.first_mut() {
+                *o = dot_q8_f32(r0, x);
+            }
+            return;
+        };
+        let sums = dot_q8f_x2([r0, r1], x, blocks_q8f(r0, x).min(blocks_q8f(r1, x)));
+        for (o, s) in o.iter_mut().zip(sums) {
+            *o = s;
+        }
+    }
+    for (o, r) in outs.into_remainder().iter_mut().zip(rows) {
+        *o = dot_q8_f32(r, x);
     }
 }
