@@ -9,10 +9,10 @@
 //!   `SMLAD` for the `Q8_0 × Q8_0` products and `VLDM`/`VMLA` for F32 rows, both in the scalar
 //!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
 //! - Arm with Helium (cfg `picoformer_arm_mve`, set by `build.rs`; Cortex-M55/M85, on top of
-//!   the DSP cfg): MVE for the `Q8_0 × Q8_0` products, four rows per pass in the scalar path's
-//!   exact operation order (`helium.rs`), and for F32 / F16 rows (three / two per pass, the
-//!   scalar lane order, hardware f16 conversion; bit-identical unless a product or partial sum
-//!   is subnormal, which QEMU's MVE flushes).
+//!   the DSP cfg): MVE for every row kernel (`helium.rs`): `Q8_0 × Q8_0` four rows per pass in
+//!   the scalar path's exact operation order; F32, F16 and `Q8_0 × f32` rows in the scalar
+//!   lane order with exact conversions (bit-identical unless a product or partial sum is
+//!   subnormal, which QEMU's MVE flushes).
 //!
 //! [`Matrix::dot_row`](super::Matrix::dot_row) and `ops::matvec` use the same dispatch, so
 //! they agree bit for bit on any one machine.

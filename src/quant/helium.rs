@@ -1,12 +1,13 @@
 //! Helium (Armv8.1-M MVE) row kernels for Cortex-M55/M85: the `Q8_0 × Q8_0` matvec, and
-//! F32 / F16 matvecs (at the end of this file).
+//! F32, F16 and `Q8_0 × f32` matvecs (at the end of this file; bit-identical to the scalar
+//! path unless a product or partial sum is subnormal: QEMU 7.2's MVE flushes those).
 //!
 //! Selected at compile time by the `picoformer_arm_mve` cfg (set by `build.rs` when the
 //! rustflags select `target-cpu=cortex-m55`/`cortex-m85` on a hard-float Armv8-M Mainline
 //! target: rustc has no Armv8.1-M target and `cfg(target_feature = "mve")` is unstable).
 //! Bit-identical to the scalar path (checked in the QEMU firmware self-tests:
-//! `check_q8_simd` and `check_f32_simd` in `targets/fw-common/src/bench.rs`, the F16 check in
-//! `targets/cortex-m55-qemu/src/main.rs`).
+//! `check_q8_simd` and `check_f32_simd` in `targets/fw-common/src/bench.rs`, the F16 and
+//! `Q8_0 × f32` checks in `targets/cortex-m55-qemu/src/main.rs`).
 //!
 //! Per block of 32 and per row, the same formula as the scalar
 //! [`dot_blocks_q8`](super::q8_0::dot_blocks_q8): `sum += f32(Σ_j qw_j · qx_j) · (d_w · d_x)`,
