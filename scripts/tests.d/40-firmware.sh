@@ -25,8 +25,9 @@ for t in cortex-m4f-qemu cortex-m33-qemu cortex-m55-qemu cortex-m0-qemu; do
     elf=$(find "$t/target" -path '*release/picoformer-fw-*' -type f ! -name '*.d' | head -1)
     arm-none-eabi-size "$elf"
     if [ "$t" = cortex-m55-qemu ]; then
-        # VMLADAVA.S8 disassembles as its alias VMLAVA.S8.
-        arm-none-eabi-objdump -d -m armv8.1-m.main "$elf" | grep -q 'vmlava\.s8' \
+        # VMLADAVA.S8 disassembles as its alias VMLAVA.S8 (`grep -c`, not `-q`: an early exit
+        # would kill objdump with SIGPIPE and fail the pipeline under pipefail).
+        arm-none-eabi-objdump -d -m armv8.1-m.main "$elf" | grep -c 'vmlava\.s8' >/dev/null \
             && echo "$t: Helium kernel linked (vmladava.s8)" \
             || fail "$t: no Helium instructions in the self-test image"
     fi
