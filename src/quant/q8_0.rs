@@ -70,7 +70,10 @@ pub(crate) fn split_block(block: &[u8]) -> (f32, &[u8]) {
 /// bit patterns (integer order = float order for finite values), `f16(d)` by an exact integer
 /// round-to-nearest-even, and `q = roundf(v)` for `v = x · id` from `t = trunc(v · 2²⁴)` (exact,
 /// `|v| < 128`) as `q = (t + 2²³ − [t < 0]) >> 24` (arithmetic shift). Blocks whose `max|x|`
-/// is below 2⁻⁸⁹ but not zero (where `v · 2²⁴` could overflow) take the reference path.
+/// is below 2⁻⁸⁹ but not zero (where `v · 2²⁴` could overflow) take the reference path. On
+/// Arm cores with the DSP extension the amax and rounding loops are `asm!` with the same
+/// arithmetic (`dsp::amax2_bits`, `dsp::quantize_qs`; about 10.7 instructions per value on
+/// Cortex-M4F, checked bit for bit against the reference in the firmware self-test).
 ///
 /// Errors: [`Error::Shape`] unless `src.len() % 32 == 0` and
 /// `dst.len() == q8_0_row_bytes(src.len())`; [`Error::NonFinite`] if `src` holds NaN or ±inf,
