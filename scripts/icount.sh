@@ -12,12 +12,13 @@
 #   bash scripts/icount.sh [m4f|m33|m55] [BIN]   (defaults m4f, icount) → a markdown table on stdout
 #   BIN = icount (kernels), icount_token (demo LM: instructions per generated token) or
 #   icount_moe (an MH-MoE layer vs a MAC-equal dense FFN)
-#   bash scripts/icount.sh a53|a53-scalar|a55 → aarch64 (targets/aarch64-icount: a static Linux
+#   bash scripts/icount.sh a53|a53-novec|a55 → aarch64 (targets/aarch64-icount: a static Linux
 #   binary under qemu-aarch64 user mode): each 288x288 matvec through the portable scalar row
 #   kernels and through the dispatched ones (NEON), built with -C target-cpu=cortex-a53
-#   (a53; the portable code may be auto-vectorised), with -C target-feature=-neon too
-#   (a53-scalar: no SIMD anywhere in the crate, so both columns are scalar), or with
-#   -C target-cpu=cortex-a55 (a55: dotprod, so `sdot`; run on QEMU's `max` CPU).
+#   (a53; LLVM may auto-vectorise the portable code), the same with LLVM's loop and SLP
+#   vectorisers off (a53-novec: the portable code stays scalar; -C target-feature=-neon is no
+#   option, it changes the float ABI against the prebuilt std), or -C target-cpu=cortex-a55
+#   (a55: dotprod, so `sdot`; run on QEMU's `max` CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-m4f}
@@ -27,7 +28,8 @@ case $which in
     m33) dir=targets/cortex-m33-qemu; tgt=thumbv8m.main-none-eabihf; qemu=(-machine mps2-an505 -cpu cortex-m33) ;;
     m55) dir=targets/cortex-m55-qemu; tgt=thumbv8m.main-none-eabihf; qemu=(-machine mps3-an547 -cpu cortex-m55) ;;
     a53) cpu=cortex-a53; flags="-C target-cpu=cortex-a53" ;;
-    a53-scalar) cpu=cortex-a53; flags="-C target-cpu=cortex-a53 -C target-feature=-neon" ;;
+    a53-novec) cpu=cortex-a53
+        flags="-C target-cpu=cortex-a53 -C llvm-args=-vectorize-loops=false -C llvm-args=-vectorize-slp=false" ;;
     a55) cpu=max; flags="-C target-cpu=cortex-a55" ;;
     *) echo "unknown target $which" >&2; exit 2 ;;
 esac
