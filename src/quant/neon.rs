@@ -2,13 +2,13 @@
 //! `aarch64-unknown-linux-gnu` and `aarch64-unknown-none`). Checked against the scalar path
 //! in `tests/quant_simd.rs` and `tests/quant_neon.rs` (run under qemu-user for aarch64).
 //!
-//! The matvec kernels take four rows per pass, so every load of `x` (and every conversion of
-//! an activation block scale) serves four rows. A single row (`dot`, and the last
-//! `rows % 4` rows of a matvec) runs the same per-row operation sequence, so `matvec` and
-//! `dot` agree bit for bit.
+//! The matvec kernels take four rows per pass (`Q8_0 × Q8_0` on hosted targets: eight, then
+//! four), so every load of `x` (and every conversion of an activation block scale) serves
+//! several rows. A single row (`dot`, and the last rows of a matvec) runs the same per-row
+//! operation sequence, so `matvec` and `dot` agree bit for bit.
 //!
-//! - F32: `Σ_c w[c]·x[c]`; per row two 4-lane FMA chains over 16 columns per step (one `ld1`
-//!   of 64 bytes), then 4-column steps, the horizontal sum, and the last `n % 4` products.
+//! - F32: `Σ_c w[c]·x[c]`; per row two 4-lane FMA chains over 16 columns per step (64 bytes),
+//!   then 4-column steps, the horizontal sum, and the last `n % 4` products.
 //! - F16: the same with each f16 widened exactly by `fcvtl` (base ARMv8, no `fp16` needed;
 //!   inline assembly, as the f16 intrinsics are newer than the crate's MSRV).
 //! - `Q8_0 × f32`: `Σ_b d_b · Σ_j q_bj·x[32b+j]`; each quant becomes an f32 with one `tbl`
@@ -16,12 +16,14 @@
 //! - `Q8_0 × Q8_0`: `Σ_b f32(Σ_j qa·qb) · (d_a·d_b)` bit for bit as the scalar path: exact i32
 //!   block sums (`sdot` when the target has `dotprod`; otherwise `smull` + `smlal2`, which is
 //!   exact in i16 when no activation quant is -128, else `smull`/`smull2`, widened pairwise
-//!   with `saddlp`/`sadalp`), then the scalar path's float operations in its order, with the
-//!   four rows in the four lanes.
+//!   with `saddlp`/`sadalp`), then the scalar path's float operations in its order, with
+//!   four rows in the four lanes. Hosted targets load its blocks with post-incremented
+//!   pointers in inline assembly (see `dotg_q8_0_q8_0`).
 //!
-//! Weight and activation loads are byte-element loads (`ld1 {.16b}`, no alignment
-//! requirement) from fixed-size chunks obtained with `as_chunks`, so no pointer leaves its
-//! slice; block scales are read with `u16::from_le_bytes` as in the scalar path.
+//! Other loads are NEON loads of fixed-size chunks obtained with `as_chunks` (LLVM emits
+//! `ldr q`/`ldp q`, or byte-element `ld1` under strict alignment as on
+//! `aarch64-unknown-none`), so no pointer leaves its slice; block scales are read with
+//! `u16::from_le_bytes` as in the scalar path.
 
 use core::arch::aarch64::*;
 use core::slice::ChunksExact;
@@ -441,104 +443,160 @@ fn dot_q8_0_q8_0<const PAIRS: bool>(a: &[u8], b: &[u8]) -> f32 {
 }
 
 /// One block of four rows: per lane `r`, `sum + f32(Σ_j q_rj·x_j) · (d_r·d_x)` (multiply,
-/// then add, as the scalar path). `dr`: the rows' scale bits; `dx`: the activation's in lane 0.
+/// then add, as the scalar path). `dr`: the rows' scales; `dx`: the activation's in lane 0.
 #[target_feature(enable = "neon")]
 #[inline]
 fn q8q8_step4<const PAIRS: bool>(
     sum: float32x4_t,
-    dr: uint16x4_t,
-    dx: uint16x4_t,
+    dr: float32x4_t,
+    dx: float32x4_t,
     q: &[int8x16x2_t; 4],
     x: &int8x16x2_t,
 ) -> float32x4_t {
     let s01 = vpaddq_s32(isum::<PAIRS>(&q[0], x), isum::<PAIRS>(&q[1], x));
     let s23 = vpaddq_s32(isum::<PAIRS>(&q[2], x), isum::<PAIRS>(&q[3], x));
-    let dd = vmulq_laneq_f32::<0>(fcvtl(dr), fcvtl(dx));
+    let dd = vmulq_laneq_f32::<0>(dr, dx);
     vaddq_f32(sum, vmulq_f32(vcvtq_f32_s32(vpaddq_s32(s01, s23)), dd))
 }
 
-/// [`dot_q8_0_q8_0`] of four rows sharing the activation loads and scale conversion; the
-/// rows' float operations run in the four lanes.
+/// Loads the `Q8_0` block at `*p` (scale bits into lane 0, quants) with post-increment:
+/// `*p` advances by one block.
 ///
-/// Hosted targets (MMU on, unaligned loads allowed): each block of the five streams is
-/// loaded by inline assembly with post-incremented pointers (`ld1` of the scale into a 16-bit
-/// lane, `ldp` of the 32 quants), two instructions per stream and block; from intrinsics
-/// LLVM addresses the five streams through one shared index and spends an `add` per stream.
+/// # Safety
+/// `*p` must point at 34 readable bytes of Normal memory (unaligned 16-bit and 128-bit loads
+/// allowed: any hosted target).
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+unsafe fn ld_block_post(p: &mut *const u8) -> (uint16x4_t, int8x16x2_t) {
+    let (d, a, b);
+    // SAFETY: the caller's contract; only the named registers are written.
+    unsafe {
+        core::arch::asm!(
+            "ld1 {{{d:v}.h}}[0], [{p}], #2",
+            "ldp {a:q}, {b:q}, [{p}], #32",
+            p = inout(reg) *p,
+            d = out(vreg) d,
+            a = out(vreg) a,
+            b = out(vreg) b,
+            options(pure, readonly, nostack, preserves_flags)
+        );
+    }
+    (d, int8x16x2_t(a, b))
+}
+
+/// Loads the next block of four rows (scale bits into lanes 0..=3, quants) with
+/// post-increment: each pointer advances by one block.
+///
+/// # Safety
+/// As [`ld_block_post`], for each of the four pointers.
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+unsafe fn ld_blocks4_post(p: &mut [*const u8; 4]) -> (uint16x4_t, [int8x16x2_t; 4]) {
+    let (d, q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b);
+    let [p0, p1, p2, p3] = p;
+    // SAFETY: the caller's contract; only the named registers are written (`d`: all four
+    // lanes).
+    unsafe {
+        core::arch::asm!(
+            "ld1 {{{d:v}.h}}[0], [{p0}], #2",
+            "ldp {q0a:q}, {q0b:q}, [{p0}], #32",
+            "ld1 {{{d:v}.h}}[1], [{p1}], #2",
+            "ldp {q1a:q}, {q1b:q}, [{p1}], #32",
+            "ld1 {{{d:v}.h}}[2], [{p2}], #2",
+            "ldp {q2a:q}, {q2b:q}, [{p2}], #32",
+            "ld1 {{{d:v}.h}}[3], [{p3}], #2",
+            "ldp {q3a:q}, {q3b:q}, [{p3}], #32",
+            p0 = inout(reg) *p0,
+            p1 = inout(reg) *p1,
+            p2 = inout(reg) *p2,
+            p3 = inout(reg) *p3,
+            d = out(vreg) d,
+            q0a = out(vreg) q0a,
+            q0b = out(vreg) q0b,
+            q1a = out(vreg) q1a,
+            q1b = out(vreg) q1b,
+            q2a = out(vreg) q2a,
+            q2b = out(vreg) q2b,
+            q3a = out(vreg) q3a,
+            q3b = out(vreg) q3b,
+            options(pure, readonly, nostack, preserves_flags)
+        );
+    }
+    let q = [
+        int8x16x2_t(q0a, q0b),
+        int8x16x2_t(q1a, q1b),
+        int8x16x2_t(q2a, q2b),
+        int8x16x2_t(q3a, q3b),
+    ];
+    (d, q)
+}
+
+/// [`dot_q8_0_q8_0`] of `G` groups of four rows sharing the activation loads and scale
+/// conversion; each group's float operations run in the four lanes.
+///
+/// Hosted targets: every block of every stream is loaded by inline assembly with a
+/// post-incremented pointer (`ld1` of the scale into a 16-bit lane, `ldp` of the 32 quants),
+/// two instructions per stream and block; from intrinsics LLVM addresses the streams
+/// through one shared index and spends an extra `add` per stream and block.
 #[cfg(not(target_os = "none"))]
 #[target_feature(enable = "neon")]
-fn dot4_q8_0_q8_0<const PAIRS: bool>(rows: [&[u8]; 4], b: &[u8]) -> [f32; 4] {
-    let n = rows.iter().fold(b.len(), |n, r| n.min(r.len())) / Q8_0_BLOCK_BYTES;
-    let [mut p0, mut p1, mut p2, mut p3] = rows.map(<[u8]>::as_ptr);
+fn dotg_q8_0_q8_0<const PAIRS: bool, const G: usize>(
+    rows: [[&[u8]; 4]; G],
+    b: &[u8],
+) -> [[f32; 4]; G] {
+    let n = rows.iter().flatten().fold(b.len(), |n, r| n.min(r.len())) / Q8_0_BLOCK_BYTES;
+    let mut p = rows.map(|g| g.map(<[u8]>::as_ptr));
     let mut px = b.as_ptr();
-    let mut sum = vdupq_n_f32(0.0);
+    let mut sum = [vdupq_n_f32(0.0); G];
     for _ in 0..n {
-        // `dr` gets all four lanes; of `dx` only lane 0 is written and used.
-        let (dr, dx): (uint16x4_t, uint16x4_t);
-        let (q0a, q0b, q1a, q1b, q2a, q2b, q3a, q3b, xa, xb): (
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-            int8x16_t,
-        );
-        // SAFETY: each of the five slices holds at least `n` blocks of 34 bytes and each
-        // pointer advances by exactly one block per iteration, so every load stays inside its
-        // slice; on hosted targets data memory is Normal memory, where unaligned 16-bit and
-        // 128-bit loads are allowed. Only the named registers are written.
-        unsafe {
-            core::arch::asm!(
-                "ld1 {{{dx:v}.h}}[0], [{px}], #2",
-                "ldp {xa:q}, {xb:q}, [{px}], #32",
-                "ld1 {{{dr:v}.h}}[0], [{p0}], #2",
-                "ldp {q0a:q}, {q0b:q}, [{p0}], #32",
-                "ld1 {{{dr:v}.h}}[1], [{p1}], #2",
-                "ldp {q1a:q}, {q1b:q}, [{p1}], #32",
-                "ld1 {{{dr:v}.h}}[2], [{p2}], #2",
-                "ldp {q2a:q}, {q2b:q}, [{p2}], #32",
-                "ld1 {{{dr:v}.h}}[3], [{p3}], #2",
-                "ldp {q3a:q}, {q3b:q}, [{p3}], #32",
-                px = inout(reg) px,
-                p0 = inout(reg) p0,
-                p1 = inout(reg) p1,
-                p2 = inout(reg) p2,
-                p3 = inout(reg) p3,
-                dx = out(vreg) dx,
-                dr = out(vreg) dr,
-                xa = out(vreg) xa,
-                xb = out(vreg) xb,
-                q0a = out(vreg) q0a,
-                q0b = out(vreg) q0b,
-                q1a = out(vreg) q1a,
-                q1b = out(vreg) q1b,
-                q2a = out(vreg) q2a,
-                q2b = out(vreg) q2b,
-                q3a = out(vreg) q3a,
-                q3b = out(vreg) q3b,
-                options(pure, readonly, nostack, preserves_flags)
-            );
+        // SAFETY: each slice holds at least `n` blocks and each pointer advances by exactly
+        // one block per iteration, so every load stays inside its slice; hosted target.
+        let (dx, xq) = unsafe { ld_block_post(&mut px) };
+        let dx = fcvtl(dx);
+        for (s, pg) in sum.iter_mut().zip(p.iter_mut()) {
+            // SAFETY: as above.
+            let (dr, q) = unsafe { ld_blocks4_post(pg) };
+            *s = q8q8_step4::<PAIRS>(*s, fcvtl(dr), dx, &q, &xq);
         }
-        let q = [
-            int8x16x2_t(q0a, q0b),
-            int8x16x2_t(q1a, q1b),
-            int8x16x2_t(q2a, q2b),
-            int8x16x2_t(q3a, q3b),
-        ];
-        sum = q8q8_step4::<PAIRS>(sum, dr, dx, &q, &int8x16x2_t(xa, xb));
     }
-    let mut out = [0.0f32; 4];
-    // SAFETY: `out` is 4 writable, aligned f32.
-    unsafe { vst1q_f32(out.as_mut_ptr(), sum) };
-    out
+    sum.map(|v| {
+        let mut out = [0.0f32; 4];
+        // SAFETY: `out` is 4 writable, aligned f32.
+        unsafe { vst1q_f32(out.as_mut_ptr(), v) };
+        out
+    })
+}
+
+/// `Q8_0 × Q8_0` matvec: passes of eight rows, then four, then single rows.
+#[cfg(not(target_os = "none"))]
+#[target_feature(enable = "neon")]
+fn matvec_q8_0_q8_0<const PAIRS: bool>(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
+    let mut rows = rows;
+    let out = passes::<8>(&mut rows, out, |r| {
+        let [a, b, c, d, e, f, g, h] = r;
+        let [l, m] = dotg_q8_0_q8_0::<PAIRS, 2>([[a, b, c, d], [e, f, g, h]], xq);
+        [l[0], l[1], l[2], l[3], m[0], m[1], m[2], m[3]]
+    });
+    let out = passes::<4>(&mut rows, out, |r| dotg_q8_0_q8_0::<PAIRS, 1>([r], xq)[0]);
+    for (o, r) in out.iter_mut().zip(rows) {
+        *o = dot_q8_0_q8_0::<PAIRS>(r, xq);
+    }
+}
+
+/// `Q8_0 × Q8_0` matvec: passes of four rows, then single rows. Bare metal (possibly strict
+/// alignment): intrinsics only.
+#[cfg(target_os = "none")]
+#[target_feature(enable = "neon")]
+fn matvec_q8_0_q8_0<const PAIRS: bool>(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
+    let mut rows = rows;
+    let out = passes::<4>(&mut rows, out, |r| dot4_q8_0_q8_0::<PAIRS>(r, xq));
+    for (o, r) in out.iter_mut().zip(rows) {
+        *o = dot_q8_0_q8_0::<PAIRS>(r, xq);
+    }
 }
 
 /// [`dot_q8_0_q8_0`] of four rows sharing the activation loads and scale conversion; the
-/// rows' float operations run in the four lanes. Bare metal (possibly strict alignment):
-/// intrinsics only.
+/// rows' float operations run in the four lanes (bare-metal version, intrinsics only).
 #[cfg(target_os = "none")]
 #[target_feature(enable = "neon")]
 fn dot4_q8_0_q8_0<const PAIRS: bool>(rows: [&[u8]; 4], b: &[u8]) -> [f32; 4] {
@@ -548,12 +606,9 @@ fn dot4_q8_0_q8_0<const PAIRS: bool>(rows: [&[u8]; 4], b: &[u8]) -> [f32; 4] {
     for ((((bx, b0), b1), b2), b3) in bb.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
         let (dx, xq) = parts(bx);
         let [(d0, q0), (d1, q1), (d2, q2), (d3, q3)] = [b0, b1, b2, b3].map(parts);
-        let dr = vset_lane_u16::<3>(
-            d3,
-            vset_lane_u16::<2>(d2, vset_lane_u16::<1>(d1, vdup_n_u16(d0))),
-        );
         let q = [quants(q0), quants(q1), quants(q2), quants(q3)];
-        sum = q8q8_step4::<PAIRS>(sum, dr, vdup_n_u16(dx), &q, &quants(xq));
+        let (dr, dx) = (f16x4([d0, d1, d2, d3]), f16x4([dx, 0, 0, 0]));
+        sum = q8q8_step4::<PAIRS>(sum, dr, dx, &q, &quants(xq));
     }
     let mut out = [0.0f32; 4];
     // SAFETY: `out` is 4 writable, aligned f32.
@@ -562,6 +617,24 @@ fn dot4_q8_0_q8_0<const PAIRS: bool>(rows: [&[u8]; 4], b: &[u8]) -> [f32; 4] {
 }
 
 // ---- entry points ----
+
+/// Passes of `N` rows while `N` rows and outputs remain; returns the outputs not written.
+#[inline(always)]
+fn passes<'a, 'o, const N: usize>(
+    rows: &mut ChunksExact<'a, u8>,
+    out: &'o mut [f32],
+    mut f: impl FnMut([&'a [u8]; N]) -> [f32; N],
+) -> &'o mut [f32] {
+    let n = out.len().min(rows.len());
+    let Some((head, tail)) = out.split_at_mut_checked(n - n % N) else {
+        return &mut [];
+    };
+    for o in head.chunks_exact_mut(N) {
+        let r: [&[u8]; N] = core::array::from_fn(|_| rows.next().unwrap_or(&[]));
+        o.copy_from_slice(&f(r));
+    }
+    tail
+}
 
 /// Four-row passes over `rows` (at most `out.len()` rows), then single rows.
 #[inline(always)]
@@ -632,19 +705,9 @@ pub(crate) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &m
 pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
     // SAFETY (all calls): `neon` is enabled for the whole target (module cfg).
     if unsafe { no_min_quant(xq) } {
-        by_four(
-            rows,
-            out,
-            |r| unsafe { dot4_q8_0_q8_0::<true>(r, xq) },
-            |r| unsafe { dot_q8_0_q8_0::<true>(r, xq) },
-        )
+        unsafe { matvec_q8_0_q8_0::<true>(rows, xq, out) }
     } else {
-        by_four(
-            rows,
-            out,
-            |r| unsafe { dot4_q8_0_q8_0::<false>(r, xq) },
-            |r| unsafe { dot_q8_0_q8_0::<false>(r, xq) },
-        )
+        unsafe { matvec_q8_0_q8_0::<false>(rows, xq, out) }
     }
 }
 
