@@ -19,8 +19,10 @@
 //!   the exact i32 block sum of each row
 //!   (|Σ| ≤ 32 · 128² = 2¹⁹) in a general-purpose register; the two activation halves are
 //!   loaded once per block for the four rows;
-//! - the four row scales in one `VLDRH.U32` gather, the activation scale broadcast by a gather
-//!   with equal offsets, both widened exactly by `VCVTB.F32.F16`;
+//! - the four row scales gathered as bytes (two `VLDRB.U32` gathers + `VSLI`: MVE vector
+//!   loads fault on addresses not aligned to their element size, and rows may sit at any
+//!   address) and widened exactly by `VCVTB.F32.F16`; the activation scales widened once per
+//!   matvec into a stack buffer (`LDRH` + scalar `VCVTB`), one `LDR` per block;
 //! - `VMOV` (two GPRs to two lanes) ×2, `VCVT.F32.S32` (exact: |Σ| < 2²⁴), `VMUL.F32`
 //!   (`d_w · d_x`), `VMUL.F32`, `VADD.F32`.
 //!
@@ -29,9 +31,9 @@
 //! vector unit flushes subnormals (QEMU 7.2's MVE does; the scalar FPU does not by default).
 //! (With NaN scales both paths give a NaN, not necessarily with the same payload.)
 //!
-//! 29 instructions per block of four rows (128 MACs) in the inner loop; one `asm!` block runs
+//! 30 instructions per block of four rows (128 MACs) in the inner loop; one `asm!` block runs
 //! every group of four rows (Cortex-M55 under QEMU, 288 × 288, pre-quantised activations:
-//! 0.240 instructions/MAC, `bash scripts/icount.sh m55`).
+//! 0.256 instructions/MAC, `bash scripts/icount.sh m55`).
 
 use core::arch::asm;
 use core::slice::ChunksExact;
@@ -41,15 +43,57 @@ use super::q8_0::{Q8_0_BLOCK_BYTES, QK8_0};
 /// Rows per pass: the four f32 lanes of a vector.
 const ROWS: usize = 4;
 
-/// `out[r] = dot_blocks_q8(row r, xq)` over `nb` blocks for the rows `r < 4 · groups` that
-/// start at `stride · r` in `rows` (`stride = 0`: the same row in every lane), bit-identical to
-/// the scalar path. Returns `false` (nothing computed) unless `groups ≥ 1`, `nb ≥ 1`, every
-/// such row and `xq` hold `nb` blocks and `out` has `4 · groups` elements.
+/// Activation blocks per pass over the rows: their scales are widened to f32 once into a
+/// stack buffer of this many entries (longer rows run in several passes, each continuing the
+/// four sums from `out`).
+const XCHUNK: usize = 64;
+
+/// `dx[b] = f32(d_b)` for the scales of the first `dx.len()` blocks of `xq` (scalar
+/// `LDRH`, any alignment, and the FPU's exact `VCVTB.F32.F16`). Does nothing unless `xq` holds
+/// that many blocks.
+#[inline(always)]
+fn x_scales(xq: &[u8], dx: &mut [f32]) {
+    let n = dx.len();
+    if n == 0 || n.checked_mul(Q8_0_BLOCK_BYTES).is_none_or(|b| b > xq.len()) {
+        return;
+    }
+    // SAFETY: `n ≥ 1` iterations read the halfword at `34b` of `xq` (`n` blocks, checked
+    // above; `LDRH` may be unaligned with the default CCR.UNALIGN_TRP = 0) and write `dx[b]`
+    // (4-byte aligned f32, `n` entries). s0 is saved and restored around its use (rustc
+    // cannot name FPU registers on this target); `SUBS` sets the flags.
+    unsafe {
+        asm!(
+            "vpush {{s0}}",
+            "2:",
+            "ldrh {t}, [{px}], #34",
+            "vmov s0, {t}",
+            "vcvtb.f32.f16 s0, s0",
+            "vstmia {pd}!, {{s0}}",
+            "subs {n}, #1",
+            "bne 2b",
+            "vpop {{s0}}",
+            px = inout(reg) xq.as_ptr() => _,
+            pd = inout(reg) dx.as_mut_ptr() => _,
+            n = inout(reg) n => _,
+            t = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// `out[r] += …` the `nb` block terms `f32(Σ_j qw_j · qx_j) · (d_w · d_x)` (in block order,
+/// continuing each sum from `out`) for the rows `r < 4 · groups` that start at `stride · r`
+/// in `rows` (`stride = 0`: the same row in every lane), with `dx` the activation scales of
+/// those blocks as f32. Returns `false` (nothing computed) unless `groups ≥ 1`, `nb ≥ 1`,
+/// every such row and `xq` hold `nb` blocks, `dx` has `nb` entries and `out` has
+/// `4 · groups`. Any alignment: MVE vector loads fault on addresses not aligned to their
+/// element size, so the row scales are gathered as bytes.
 ///
 /// One `asm!` block for all groups: per group the block loop (`DLS`/`LE`), then the four sums
 /// are stored and the row pointers advance to the next group.
 #[inline(always)]
-fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mut [f32]) -> bool {
+fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], dx: &[f32], out: &mut [f32]) -> bool {
+    let nb = dx.len();
     let fits = || {
         let bytes = nb.checked_mul(Q8_0_BLOCK_BYTES)?;
         let span = (ROWS.checked_mul(groups)?.checked_sub(1)?)
@@ -67,9 +111,10 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
     };
     // Offsets (wrapping, the gather adds them modulo 2³²) of each lane's scale from the quants
     // of lane 0's block, the activation pointer (at its first quants), the pointer step from
-    // the end of one group's rows to the start of the next, the group count and the blocks.
+    // the end of one group's rows to the start of the next, the group count, the blocks and
+    // the activation scales.
     let s = stride as u32;
-    let mut io: [u32; 8] = [
+    let mut io: [u32; 12] = [
         0u32.wrapping_sub(2),
         s.wrapping_sub(2),
         (2 * s).wrapping_sub(2),
@@ -78,17 +123,21 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
         (ROWS as u32 * s).wrapping_sub(bytes as u32),
         groups as u32,
         nb as u32,
+        dx.as_ptr() as u32,
+        0,
+        0,
+        0,
     ];
     let p0 = rows.as_ptr().wrapping_add(2);
     // SAFETY: lane k of group g reads, for each block b < nb, the 34 bytes at
-    // `(4g + k) · stride + 34b` of `rows` (scale halfword by the gather, quants by two 16-byte
-    // `VLDRB`), and the same block of `xq`: inside the slices by `fits` (the last row of the
-    // last group ends at `span ≤ rows.len()`; `xq` holds `nb` blocks). The row pointers move by
-    // 34 per block and by `4 · stride − 34 · nb` per group, only ever pointing into or just
-    // past `rows` before a read. `VLDRB` has byte elements (any alignment); the halfword
-    // gathers may be unaligned for rows at odd addresses, allowed like `LDRH` with the default
-    // CCR.UNALIGN_TRP = 0. `io` (4-byte aligned) is read by `VLDRW`/`LDR` and its group
-    // counter written back; `out` (f32, 4-byte aligned) gets `4 · groups` words by `VSTRW`.
+    // `(4g + k) · stride + 34b` of `rows` (the scale's two bytes by two byte gathers, the
+    // quants by two 16-byte `VLDRB`; byte elements, any alignment), the
+    // quants of the same block of `xq` (`VLDRB`) and `dx[b]` (`LDR`): inside the slices by
+    // `fits` (the last row of the last group ends at `span ≤ rows.len()`; `xq` holds `nb`
+    // blocks, `dx` `nb` entries). The row pointers move by 34 per block and by
+    // `4 · stride − 34 · nb` per group, only ever pointing into or just past `rows` before a
+    // read. `io` (4-byte aligned) is read by `VLDRW`/`LDR` and its group counter written back;
+    // `out` (f32, 4-byte aligned) has `4 · groups` words read and written by `VLDRW`/`VSTRW`.
     // q0–q7 are saved and restored on the stack around their use (rustc cannot name FPU/MVE
     // registers on this target), so no register visible to the compiler changes except the
     // declared outputs; the block counter lives in LR (`DLS`/`LE`). `SUBS` sets the flags;
@@ -97,19 +146,21 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
         asm!(
             "vpush {{d0-d15}}",
             "vldrw.u32 q6, [{io}]",
-            "vmvn.i32 q3, #1",
+            "vmov.i32 q3, #1",
+            "vadd.i32 q3, q3, q6",
             "3:",
-            "vmov.i32 q7, #0",
+            "vldrw.u32 q7, [{out}]",
             "ldr r0, [{io}, #28]",
             "dls lr, r0",
             "2:",
-            // Scales: the four rows (gather from lane 0's quants) and the activation
-            // (broadcast by a gather with four equal offsets); d_w · d_x.
-            "vldrh.u32 q5, [{p0}, q6]",
-            "vldrh.u32 q2, [{px}, q3]",
+            // Scales: the four rows (low and high bytes gathered from lane 0's quants, any
+            // alignment) times the activation's.
+            "ldr r0, [{pd}], #4",
+            "vldrb.u32 q5, [{p0}, q6]",
+            "vldrb.u32 q2, [{p0}, q3]",
+            "vsli.32 q5, q2, #8",
             "vcvtb.f32.f16 q5, q5",
-            "vcvtb.f32.f16 q2, q2",
-            "vmul.f32 q5, q5, q2",
+            "vmul.f32 q5, q5, r0",
             // Activation quants, shared by the four rows.
             "vldrb.s8 q1, [{px}, #16]",
             "vldrb.s8 q0, [{px}], #34",
@@ -148,6 +199,7 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
             "add {p2}, r0",
             "add {p3}, r0",
             "ldr {px}, [{io}, #16]",
+            "ldr {pd}, [{io}, #32]",
             "ldr r0, [{io}, #24]",
             "subs r0, #1",
             "str r0, [{io}, #24]",
@@ -156,6 +208,7 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
             io = in(reg) io.as_mut_ptr(),
             out = inout(reg) out.as_mut_ptr() => _,
             px = inout(reg) xq.as_ptr().wrapping_add(2) => _,
+            pd = inout(reg) dx.as_ptr() => _,
             p0 = inout(reg) p0 => _,
             p1 = inout(reg) p0.wrapping_add(stride) => _,
             p2 = inout(reg) p0.wrapping_add(2 * stride) => _,
@@ -169,6 +222,39 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], nb: usize, out: &mu
     true
 }
 
+/// `out[r] = dot_blocks_q8(row r, xq)` over `nb` blocks for the rows `r < 4 · groups` at
+/// `stride · r` in `rows` ([`run`] over chunks of [`XCHUNK`] blocks, sums starting at
+/// `+0.0`). Returns `false` (`out` unspecified) where [`run`] would.
+#[inline(always)]
+fn q8_rows(
+    rows: &[u8],
+    stride: usize,
+    groups: usize,
+    xq: &[u8],
+    nb: usize,
+    out: &mut [f32],
+) -> bool {
+    let Some(out) = out.get_mut(..ROWS * groups) else {
+        return false;
+    };
+    out.fill(0.0);
+    let mut dx = [0.0f32; XCHUNK];
+    let mut b0 = 0;
+    while b0 < nb {
+        let n = XCHUNK.min(nb - b0);
+        let at = b0 * Q8_0_BLOCK_BYTES;
+        let (Some(r), Some(x), Some(dx)) = (rows.get(at..), xq.get(at..), dx.get_mut(..n)) else {
+            return false;
+        };
+        x_scales(x, dx);
+        if !run(r, stride, groups, x, dx, out) {
+            return false;
+        }
+        b0 += n;
+    }
+    nb > 0
+}
+
 /// Blocks shared by a row and `xq`.
 #[inline(always)]
 fn blocks(row: &[u8], xq: &[u8]) -> usize {
@@ -180,8 +266,11 @@ fn blocks(row: &[u8], xq: &[u8]) -> usize {
 #[inline]
 pub(crate) fn dot_q8(a: &[u8], b: &[u8]) -> f32 {
     let mut o = [0.0f32; ROWS];
-    run(a, 0, 1, b, blocks(a, b), &mut o);
-    o[0]
+    if q8_rows(a, 0, 1, b, blocks(a, b), &mut o) {
+        o[0]
+    } else {
+        super::q8_0::dot_blocks_q8(a, b)
+    }
 }
 
 /// `out[r] = dot_q8(row r, xq)`; the shorter of `rows` / `out` bounds the work.
@@ -220,14 +309,19 @@ pub(crate) fn matvec_q8(mut rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32
     let Some(out) = out.get_mut(..n) else {
         return;
     };
-    run(all, stride, n / ROWS, xq, nb, out);
+    let mut done = q8_rows(all, stride, n / ROWS, xq, nb, out);
     let tail = n % ROWS;
-    if tail > 0 {
+    if done && tail > 0 {
         let mut o = [0.0f32; ROWS];
         let last4 = all.get((n - ROWS) * stride..).unwrap_or(&[]);
-        run(last4, stride, 1, xq, nb, &mut o);
+        done = q8_rows(last4, stride, 1, xq, nb, &mut o);
         for (dst, src) in out.iter_mut().rev().zip(o.iter().rev()).take(tail) {
             *dst = *src;
+        }
+    }
+    if !done {
+        for (o, r) in out.iter_mut().zip(all.chunks_exact(stride)) {
+            *o = super::q8_0::dot_blocks_q8(r, xq);
         }
     }
 }
