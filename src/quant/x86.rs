@@ -173,8 +173,9 @@ fn block_isum_sign(w: &[u8; QK8_0], x: __m256i) -> __m256i {
 /// `Σ_b f32(Σ_j w_bj · x_bj) · (d_w,b · d_x,b)` for one Q8_0 row, 4 blocks per step: the 4
 /// blocks' 8-lane i32 sums are reduced with unpack+add to `[S0lo S1lo S2lo S3lo | S0hi …
 /// S3hi]` (exact), converted, and FMA'd with the 4 block scales `f32(d_w) · f32(d_x)` into one
-/// accumulator; the last 1–3 blocks are a step with zero sums and scales. Reads the row
-/// once, front to back (the hardware prefetcher streams it).
+/// accumulator; each of the last 1–3 blocks is one FMA of its 8-lane sum with its scale.
+/// The result is the 8-lane sum of the accumulator. Reads the row once, front to back (the
+/// hardware prefetcher streams it).
 #[target_feature(enable = "avx2,fma,f16c")]
 fn dot_q8_row(w: &[u8], xq: &[u8]) -> f32 {
     let (w4, w_rest) = w.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>();
@@ -183,8 +184,15 @@ fn dot_q8_row(w: &[u8], xq: &[u8]) -> f32 {
     for (wg, xg) in w4.iter().zip(x4) {
         acc = q8_step(wg, xg, acc);
     }
-    if w4.len() == x4.len() && !w_rest.is_empty() && !x_rest.is_empty() {
-        acc = q8_tail(w_rest, x_rest, acc);
+    if w4.len() == x4.len() {
+        // the last 1–3 blocks: one FMA each (8 lanes of one block, its scale in every lane)
+        for (wb, xb) in w_rest.iter().zip(x_rest) {
+            let (d, q) = block_parts(wb);
+            let (e, xs) = block_parts(xb);
+            let s = block_isum_sign(q, load_i8x32(xs));
+            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
+        }
     }
     hsum(acc)
 }
@@ -213,29 +221,6 @@ fn q8_step(
     let p = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
     let q = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
     let t = _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
-    let dw = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(d0, d1, d2, d3)));
-    let dx = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(e0, e1, e2, e3)));
-    _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(t), acc)
-}
-
-/// The last 1–3 blocks of [`dot_q8_row`]: as [`q8_step`] with the missing blocks' sums and
-/// scales zero.
-#[target_feature(enable = "avx2,fma,f16c")]
-fn q8_tail(w: &[[u8; Q8_0_BLOCK_BYTES]], x: &[[u8; Q8_0_BLOCK_BYTES]], acc: __m256) -> __m256 {
-    let mut s = [_mm256_setzero_si256(); 4];
-    let mut dw = [0u16; 4];
-    let mut dx = [0u16; 4];
-    for ((((s, dw), dx), wb), xb) in s.iter_mut().zip(&mut dw).zip(&mut dx).zip(w).zip(x) {
-        let (d, q) = block_parts(wb);
-        let (e, xs) = block_parts(xb);
-        *s = block_isum_sign(q, load_i8x32(xs));
-        (*dw, *dx) = (d, e);
-    }
-    let [s0, s1, s2, s3] = s;
-    let p = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
-    let q = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
-    let t = _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
-    let ([d0, d1, d2, d3], [e0, e1, e2, e3]) = (dw, dx);
     let dw = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(d0, d1, d2, d3)));
     let dx = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(e0, e1, e2, e3)));
     _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(t), acc)
