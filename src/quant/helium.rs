@@ -76,7 +76,7 @@ fn x_scales(xq: &[u8], dx: &mut [f32]) {
             pd = inout(reg) dx.as_mut_ptr() => _,
             n = inout(reg) n => _,
             t = out(reg) _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
 }
@@ -216,7 +216,7 @@ fn run(rows: &[u8], stride: usize, groups: usize, xq: &[u8], dx: &[f32], out: &m
             out("r0") _,
             out("r2") _,
             out("lr") _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
     true
@@ -400,7 +400,7 @@ fn lanes_f32x1(row: &[u8], x: &[f32], chunks: usize) -> f32 {
             px = inout(reg) x.as_ptr() => _,
             p0 = inout(reg) row.as_ptr() => _,
             out("lr") _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
     acc[0]
@@ -481,7 +481,7 @@ fn lanes_f32x3(rows: [&[u8]; ROWS_F32], x: &[f32], chunks: usize) -> [f32; ROWS_
             p1 = inout(reg) r1 => _,
             p2 = inout(reg) r2 => _,
             out("lr") _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
     acc
@@ -622,7 +622,7 @@ fn lanes_f16x2(rows: [&[u8]; ROWS_F16], x: &[f32], chunks: usize) -> [f32; ROWS_
             p0 = inout(reg) r0 => _,
             p1 = inout(reg) r1 => _,
             out("lr") _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
     acc
@@ -814,7 +814,7 @@ fn dot_q8f_x2(rows: [&[u8]; ROWS_Q8F], x: &[f32], nb: usize) -> [f32; ROWS_Q8F] 
             inout("r2") r1 => _,
             out("r0") _,
             out("lr") _,
-            options(nostack),
+            // Not `nostack`: VPUSH/VPOP use the stack.
         );
     }
     acc
