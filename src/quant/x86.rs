@@ -6,7 +6,7 @@
 //! `as_chunks`, so no pointer leaves its slice.
 //!
 //! All matvecs read one row at a time, front to back. Kernels that interleave 4 rows per pass
-//! (sharing each load of `x`) were up to 1.5× faster with the matrix in L2 but 2–3× slower
+//! (sharing each load of `x`) were 1.2–1.8× faster with the matrix in L2 but 2–3× slower
 //! when it streams from L3/DRAM, as in decoding (`benches/RESULTS.md`, 2026-11-27 matvec
 //! section): the hardware prefetcher follows one sequential stream, not four interleaved
 //! ones, and software prefetch did not recover it.
