@@ -58,6 +58,11 @@ pub fn matvec_q8(out: &mut [f32], w: &Matrix<'_>, x: &[f32], scratch: &mut [u8])
 /// `out[r] = Σ_b f32(Σ_j qw·qx) · (d_w · d_x)` for `Q8_0` weights and an input `xq` already
 /// quantised by [`quant::quantize_row_q8_0`] (quantise once, reuse for Q, K and V).
 ///
+/// Precondition: every quant of `xq` is in `[-127, 127]` (always true for the output of
+/// [`quant::quantize_row_q8_0`]); weight quants may be any i8. With a `-128` in `xq` the
+/// result is unspecified on x86-64 AVX2 (ggml's `maddubs` sign trick can saturate; finite for
+/// finite scales, never UB); the other backends are exact for any i8.
+///
 /// Errors: [`Error::Unsupported`] unless `w.dtype()` is `Q8_0`; [`Error::Shape`] if
 /// `xq.len() != w.row_stride()` or `out.len() != w.rows()`.
 pub fn matvec_q8_pre(out: &mut [f32], w: &Matrix<'_>, xq: &[u8]) -> Result<()> {
