@@ -177,10 +177,12 @@ fn f16_step(acc: &mut [float32x4_t; 2], w: &[u8; 64], x: &[float32x4x4_t; 2]) {
     let w = ld_u8x64(w);
     let h = [w.0, w.1, w.2, w.3].map(|v| vreinterpretq_u16_u8(v));
     let xs = [
-        x[0].0, x[0].1, x[0].2, x[0].3, x[1].0, x[1].1, x[1].2, x[1].3,
+        (x[0].0, x[0].1),
+        (x[0].2, x[0].3),
+        (x[1].0, x[1].1),
+        (x[1].2, x[1].3),
     ];
-    for (i, h) in h.iter().enumerate() {
-        let (xl, xh) = (xs[2 * i], xs[2 * i + 1]);
+    for (h, (xl, xh)) in h.iter().zip(xs) {
         acc[0] = vfmaq_f32(acc[0], fcvtl(vget_low_u16(*h)), xl);
         acc[1] = vfmaq_f32(acc[1], fcvtl2(*h), xh);
     }
