@@ -19,6 +19,10 @@ Per model, alternating in one process, `reps` times:
       JSON output: quantized_llama::ModelWeights::from_gguf on the same file, forward(BOS, 0),
       then N times forward([token], pos) + argmax of the logits; runs twice, the second (warm)
       run counts; RAYON_NUM_THREADS=1 and CANDLE_NUM_THREADS=1 (one thread).
+  (a') with --huge: (a) again with PICO_HUGEPAGES=1, so the timer copies the weights into
+      anonymous memory advised MADV_HUGEPAGE (2 MiB transparent huge pages; what
+      `pico run --huge-pages` does) instead of a heap buffer with 4 KiB pages. llama.cpp and candle
+      keep their defaults (llama.cpp mmaps the file: 4 KiB page-cache pages).
 Reports the median tok/s of each, ratio = ours / peer of the medians (> 1 means picoformer
 is faster) and the median of the per-repetition (back-to-back) ratios.
 """
@@ -72,21 +76,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--timer", required=True)
     ap.add_argument("--candle", default=None, help="candle-decode-timer binary (optional third peer)")
+    ap.add_argument("--huge", action="store_true", help="also time ours with 2 MiB pages (PICO_HUGEPAGES=1)")
     ap.add_argument("--n", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", default=None)
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     candle_env = dict(os.environ, RAYON_NUM_THREADS="1", CANDLE_NUM_THREADS="1")
+    huge_env = dict(os.environ, PICO_HUGEPAGES="1")
     rows = []
     for model in a.models:
         llm = llama_load(model, a.n)
         llama_decode(llm, a.n)  # warm-up
-        mine, cpp, cdl = [], [], []
+        mine, cpp, cdl, huge = [], [], [], []
         backend = last_ours = last_cpp = backend_candle = last_candle = None
         for _ in range(a.reps):
             t, backend, last_ours = ours(a.timer, model, a.n)
             mine.append(t)
+            if a.huge:
+                t, _, last_huge = ours(a.timer, model, a.n, env=huge_env)
+                huge.append(t)
+                assert last_huge == last_ours, "huge pages changed the decoded tokens"
             t, last_cpp = llama_decode(llm, a.n)
             cpp.append(t)
             if a.candle:
@@ -116,10 +126,20 @@ def main():
             row["last_token_candle"] = last_candle
             row["ratio_candle"] = row["ours_median"] / row["candle_median"]
             row["paired_ratio_candle_median"] = statistics.median(m / c for m, c in zip(mine, cdl))
+        if a.huge:
+            row["ours_huge_tok_s"] = huge
+            row["ours_huge_median"] = statistics.median(huge)
+            row["ratio_huge"] = row["ours_huge_median"] / row["llamacpp_median"]
+            row["paired_ratio_huge_median"] = statistics.median(m / c for m, c in zip(huge, cpp))
+            if a.candle:
+                row["ratio_huge_candle"] = row["ours_huge_median"] / row["candle_median"]
+                row["paired_ratio_huge_candle_median"] = statistics.median(m / c for m, c in zip(huge, cdl))
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    if a.candle:
+    if a.candle and a.huge:
+        table_with_candle_huge(rows)
+    elif a.candle:
         table_with_candle(rows)
     else:
         table(rows)
@@ -137,6 +157,17 @@ def table_with_candle(rows):
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['ours_median']:.1f} | {r['llamacpp_median']:.1f} | {r['candle_median']:.1f} | {r['ratio']:.2f} | {r['paired_ratio_median']:.2f} | {r['ratio_candle']:.2f} | {r['paired_ratio_candle_median']:.2f} | {fmt(r['ours_tok_s'])} | {fmt(r['llamacpp_tok_s'])} | {fmt(r['candle_tok_s'])} |")
+
+
+def table_with_candle_huge(rows):
+    print("ratios: ratio of medians / median of the per-repetition ratios; 4K = weights in a heap buffer, 2M = huge pages")
+    print()
+    print("| model | ours 4K tok/s | ours 2M tok/s | llama.cpp tok/s | candle tok/s | ours 4K / llama.cpp | ours 2M / llama.cpp | ours 4K / candle | ours 2M / candle |")
+    print("|---|---:|---:|---:|---:|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['ours_median']:.1f} | {r['ours_huge_median']:.1f} | {r['llamacpp_median']:.1f} | {r['candle_median']:.1f} "
+              f"| {r['ratio']:.2f} / {r['paired_ratio_median']:.2f} | {r['ratio_huge']:.2f} / {r['paired_ratio_huge_median']:.2f} "
+              f"| {r['ratio_candle']:.2f} / {r['paired_ratio_candle_median']:.2f} | {r['ratio_huge_candle']:.2f} / {r['paired_ratio_huge_candle_median']:.2f} |")
 
 
 def table(rows):

@@ -13,6 +13,7 @@ N="${2:-128}"
 REPS="${3:-3}"
 OUT="${OUT:-/tmp/pico-compare}"
 CANDLE="${CANDLE:-1}"
+HUGE="${HUGE:-1}"   # also time ours with the weights on 2 MiB pages (PICO_HUGEPAGES=1)
 
 python3 "$ROOT/benches/compare/make_models.py" --out "$OUT" --sizes "$SIZES"
 cargo build --release --manifest-path "$ROOT/benches/compare/timer/Cargo.toml"
@@ -52,6 +53,9 @@ python3 -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__); 
 if [ "$CANDLE" != 0 ]; then
   echo "candle: $(sed -n 's/^candle-core = "=\(.*\)"/candle-core \1/p' "$ROOT/benches/compare/candle/Cargo.toml"), RUSTFLAGS=\"-C target-cpu=native\", RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1"
 fi
-"${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" "${CANDLE_ARGS[@]}" --n "$N" --reps "$REPS" \
+HUGE_ARGS=()
+if [ "$HUGE" != 0 ]; then HUGE_ARGS=(--huge); fi
+echo "transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo n/a)"
+"${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" "${CANDLE_ARGS[@]}" "${HUGE_ARGS[@]}" --n "$N" --reps "$REPS" \
   --json "$OUT/results.json" "${MODELS[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,6 +3,10 @@
 //! Prints one JSON line per repetition: `{"backend":..,"n":..,"secs":..,"tok_s":..}`; the time
 //! covers `Session::step` + `sample::greedy` of the `N` decode steps only (as llama.cpp's eval
 //! of single tokens plus an argmax in compare.py).
+//!
+//! With `PICO_HUGEPAGES` set, the weights are copied into anonymous memory advised
+//! `MADV_HUGEPAGE` (2 MiB transparent huge pages, as `pico run --huge-pages`) instead of a heap
+//! buffer on 4 KiB pages.
 
 use picoformer::elm::{Model, Session};
 use picoformer::gguf::File;
@@ -17,8 +21,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: picoformer-decode-timer MODEL.gguf [N] [REPS]")?;
     let n: usize = args.next().map_or(Ok(128), |s| s.parse())?;
     let reps: usize = args.next().map_or(Ok(1), |s| s.parse())?;
-    let bytes = std::fs::read(&path)?;
-    let model = Model::new(File::parse(&bytes)?)?;
+    let file = std::fs::read(&path)?;
+    let mut huge;
+    let bytes: &[u8] = if std::env::var_os("PICO_HUGEPAGES").is_some() {
+        huge = memmap2::MmapMut::map_anon(file.len())?;
+        huge.advise(memmap2::Advice::HugePage)?;
+        huge.copy_from_slice(&file);
+        &huge
+    } else {
+        &file
+    };
+    let model = Model::new(File::parse(bytes)?)?;
     let plan = Plan::new(model.config(), n + 1)?;
     let mut scratch = vec![0f32; plan.scratch_floats()];
     let mut kv = vec![0u32; plan.kv_words()];
