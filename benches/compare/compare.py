@@ -22,7 +22,10 @@ Per model, alternating in one process, `reps` times:
   (a') with --huge: (a) again with PICO_HUGEPAGES=1, so the timer copies the weights into
       anonymous memory advised MADV_HUGEPAGE (2 MiB transparent huge pages; what
       `pico run --huge-pages` does) instead of a heap buffer with 4 KiB pages. llama.cpp and candle
-      keep their defaults (llama.cpp mmaps the file: 4 KiB page-cache pages).
+      keep their defaults (llama.cpp mmaps the file: 4 KiB page-cache pages). With
+      --llama-no-mmap llama.cpp reads the weights into anonymous memory instead; run.sh's
+      THP_ALWAYS=1 sets transparent huge pages to `always` for the run, so that memory, candle's
+      heap and our heap buffer (the "4K" column) all get 2 MiB pages: every peer on huge pages.
 Reports the median tok/s of each, ratio = ours / peer of the medians (> 1 means picoformer
 is faster) and the median of the per-repetition (back-to-back) ratios.
 """
@@ -43,11 +46,12 @@ def ours(timer, model, n, env=None):
     return last["tok_s"], last["backend"], last["last"]
 
 
-def llama_load(model, n):
+def llama_load(model, n, use_mmap=True):
     from llama_cpp import Llama
 
     return Llama(
         model_path=model,
+        use_mmap=use_mmap,
         n_ctx=max(256, n + 8),
         n_batch=64,
         n_threads=1,
@@ -77,6 +81,9 @@ def main():
     ap.add_argument("--timer", required=True)
     ap.add_argument("--candle", default=None, help="candle-decode-timer binary (optional third peer)")
     ap.add_argument("--huge", action="store_true", help="also time ours with 2 MiB pages (PICO_HUGEPAGES=1)")
+    ap.add_argument("--llama-no-mmap", action="store_true",
+                    help="llama.cpp reads the weights into anonymous memory (use_mmap=False), which "
+                         "transparent huge pages in mode `always` back with 2 MiB pages")
     ap.add_argument("--n", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", default=None)
@@ -86,7 +93,7 @@ def main():
     huge_env = dict(os.environ, PICO_HUGEPAGES="1")
     rows = []
     for model in a.models:
-        llm = llama_load(model, a.n)
+        llm = llama_load(model, a.n, use_mmap=not a.llama_no_mmap)
         llama_decode(llm, a.n)  # warm-up
         mine, cpp, cdl, huge = [], [], [], []
         backend = last_ours = last_cpp = backend_candle = last_candle = None

@@ -55,6 +55,15 @@ if [ "$CANDLE" != 0 ]; then
 fi
 HUGE_ARGS=()
 if [ "$HUGE" != 0 ]; then HUGE_ARGS=(--huge); fi
+# THP_ALWAYS=1 (root): transparent huge pages `always` for this run (restored on exit) and
+# llama.cpp without mmap, so every peer's weights sit on 2 MiB pages
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+if [ "${THP_ALWAYS:-0}" != 0 ]; then
+  old_thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$THP")
+  trap 'echo "$old_thp" > "$THP"' EXIT
+  echo always > "$THP"
+  HUGE_ARGS+=(--llama-no-mmap)
+fi
 echo "transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo n/a)"
 "${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" "${CANDLE_ARGS[@]}" "${HUGE_ARGS[@]}" --n "$N" --reps "$REPS" \
   --json "$OUT/results.json" "${MODELS[@]}"
