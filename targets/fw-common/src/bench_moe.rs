@@ -6,7 +6,7 @@
 
 use picoformer::moe::{MoeConfig, MoeLayer, MoeWeights};
 use picoformer::ops;
-use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
+use picoformer::quant::{q8_0_row_bytes, quantize_row_q8_0, DType, Matrix};
 
 use crate::bench::Rng;
 
@@ -75,6 +75,8 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     let mut out = [0.0f32; D];
     let mut hb = [0.0f32; ID];
     let mut hb2 = [0.0f32; ID];
+    let mut xq = [0u8; q8_0_row_bytes(D)];
+    let mut hq = [0u8; q8_0_row_bytes(ID)];
     let mut ok = true;
     for dtype in [DType::F32, DType::Q8_0] {
         let mut rng = Rng(0x1234_5678);
@@ -136,10 +138,20 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
             },
             3 * D * ID,
             &mut || {
-                ok &= ops::matvec(&mut hb, &g, &x).is_ok()
-                    && ops::matvec(&mut hb2, &u, &x).is_ok()
-                    && ops::swiglu_inplace(&mut hb, &hb2).is_ok()
-                    && ops::matvec(&mut out, &dn, &hb).is_ok();
+                ok &= if q {
+                    // as the session: each input quantised once, Q8_0 × Q8_0 matvecs
+                    quantize_row_q8_0(&x, &mut xq).is_ok()
+                        && ops::matvec_q8_pre(&mut hb, &g, &xq).is_ok()
+                        && ops::matvec_q8_pre(&mut hb2, &u, &xq).is_ok()
+                        && ops::swiglu_inplace(&mut hb, &hb2).is_ok()
+                        && quantize_row_q8_0(&hb, &mut hq).is_ok()
+                        && ops::matvec_q8_pre(&mut out, &dn, &hq).is_ok()
+                } else {
+                    ops::matvec(&mut hb, &g, &x).is_ok()
+                        && ops::matvec(&mut hb2, &u, &x).is_ok()
+                        && ops::swiglu_inplace(&mut hb, &hb2).is_ok()
+                        && ops::matvec(&mut out, &dn, &hb).is_ok()
+                };
             },
         );
     }
