@@ -10,7 +10,7 @@
 
 use picoformer::ops;
 use picoformer::quant::testing::{dot_q8_scalar, dot_scalar};
-use picoformer::quant::{DType, Matrix, q8_0_row_bytes, simd_backend};
+use picoformer::quant::{q8_0_row_bytes, simd_backend, DType, Matrix};
 
 struct Rng(u64);
 impl Rng {

@@ -4,10 +4,10 @@
 //!
 //! Matvec throughput is reported in elements = multiply-accumulates (rows × cols).
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use picoformer::ops::{self, RopeStyle, RopeTable};
 use picoformer::quant::{DType, Matrix};
-use picoformer_benches::{Rng, store};
+use picoformer_benches::{store, Rng};
 use std::hint::black_box;
 
 fn matvec(c: &mut Criterion) {

@@ -9,7 +9,7 @@
 
 use picoformer::ops;
 use picoformer::quant::{self, DType, Matrix};
-use picoformer_benches::{Rng, store};
+use picoformer_benches::{store, Rng};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -36,11 +36,11 @@ mod imp {
 
 #[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
 mod imp {
-    use super::super::DType;
     #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
     use super::super::q8_0;
     #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
     use super::super::row;
+    use super::super::DType;
     use core::slice::ChunksExact;
 
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -181,7 +181,7 @@ pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
 #[doc(hidden)]
 pub mod testing {
     use super::super::{q8_0, row};
-    use super::{DType, imp};
+    use super::{imp, DType};
 
     /// Scalar row dot product.
     pub fn dot_scalar(dtype: DType, r: &[u8], x: &[f32]) -> f32 {

@@ -464,7 +464,11 @@ mod tests {
                         let e = (e_top - (r >> 4) as i32 % (spread + 1)).max(-149);
                         let m = 1.0 + ((r >> 16) & 0x7f_ffff) as f32 / 8_388_608.0;
                         let v = libm::ldexpf(m, e);
-                        if r & (1 << 60) != 0 { -v } else { v }
+                        if r & (1 << 60) != 0 {
+                            -v
+                        } else {
+                            v
+                        }
                     }
                 };
             }
