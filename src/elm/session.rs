@@ -27,6 +27,12 @@ use crate::{math, Error, Result};
 
 use super::config::RopeStyle;
 
+#[cfg(feature = "std")]
+use crate::ops::PAR_MIN_MACS as DEFAULT_PAR_MIN_MACS;
+/// Without `std` there are no threads: nothing is ever split.
+#[cfg(not(feature = "std"))]
+const DEFAULT_PAR_MIN_MACS: usize = usize::MAX;
+
 /// The scratch regions of a session (lengths from [`Plan::scratch`]).
 struct Buffers<'m> {
     x: &'m mut [f32],
@@ -79,6 +85,10 @@ pub struct Session<'w, 'm> {
     buf: Buffers<'m>,
     moe_stats: Option<&'m mut [MoeStats<'m>]>,
     pos: usize,
+    /// Threads for large matvecs (1 without `std`; see [`Session::set_threads`]).
+    threads: usize,
+    /// Smallest matvec (`rows · cols`) split over `threads`.
+    par_min_macs: usize,
 }
 
 impl<'w, 'm> Session<'w, 'm> {
@@ -135,7 +145,26 @@ impl<'w, 'm> Session<'w, 'm> {
             buf,
             moe_stats: None,
             pos: 0,
+            threads: 1,
+            par_min_macs: DEFAULT_PAR_MIN_MACS,
         })
+    }
+
+    /// Splits every matvec of at least [`ops::PAR_MIN_MACS`] multiply-accumulates (the large
+    /// projections and the logits) over `threads` scoped threads (`std` only; `0` or `1`: one
+    /// thread, the default). The logits are bit-identical to one thread: each output row is
+    /// computed by the same kernel. The MH-MoE layers' small expert matrices stay on one thread.
+    #[cfg(feature = "std")]
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// Lowers the size from which matvecs are split (default [`ops::PAR_MIN_MACS`]); for tests
+    /// on small models. Not a stable API.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn set_par_min_macs(&mut self, macs: usize) {
+        self.par_min_macs = macs;
     }
 
     /// Tokens processed so far (the absolute position of the next token).
@@ -254,6 +283,7 @@ impl<'w, 'm> Session<'w, 'm> {
             what: "position exceeds u32",
         })?;
         let b = &mut self.buf;
+        let threads = (self.threads, self.par_min_macs);
         let (hd, eps) = (c.head_dim, c.norm_eps);
         let rope = match c.rope_style {
             RopeStyle::RotateHalf => OpsRope::Neox,
@@ -276,11 +306,11 @@ impl<'w, 'm> Session<'w, 'm> {
             rmsnorm(b.xb, b.x, &blk.attn_norm, eps, b.normw)?;
             let qkv = prefix(b.qkv, q_len + 2 * kv_len)?;
             match blk.qkv {
-                Qkv::Fused(w) => QuantInput::new(b.xb, &[w], b.qx)?.matvec(qkv, &w)?,
+                Qkv::Fused(w) => QuantInput::new(b.xb, &[w], b.qx, threads)?.matvec(qkv, &w)?,
                 Qkv::Split { q, k, v } => {
                     let (qs, rest) = qkv.split_at_mut(q_len);
                     let (ks, vs) = rest.split_at_mut(kv_len);
-                    let xin = QuantInput::new(b.xb, &[q, k, v], b.qx)?;
+                    let xin = QuantInput::new(b.xb, &[q, k, v], b.qx, threads)?;
                     xin.matvec(qs, &q)?;
                     xin.matvec(ks, &k)?;
                     xin.matvec(vs, &v)?;
@@ -304,7 +334,8 @@ impl<'w, 'm> Session<'w, 'm> {
 
             let att = prefix(b.att, q_len)?;
             attend(&self.kv.layer(l)?, q, att, b.scores, hd, scale)?;
-            QuantInput::new(att, &[blk.attn_output], b.qx)?.matvec(b.xb2, &blk.attn_output)?;
+            QuantInput::new(att, &[blk.attn_output], b.qx, threads)?
+                .matvec(b.xb2, &blk.attn_output)?;
             add(b.x, b.xb2);
 
             // ---- feed-forward: xb = RMSNorm(x); x += FFN(xb)
@@ -313,11 +344,11 @@ impl<'w, 'm> Session<'w, 'm> {
                 Ffn::Dense { gate, up, down } => {
                     let hb = prefix(b.hb, shape.ffn_dim)?;
                     let hb2 = prefix(b.hb2, shape.ffn_dim)?;
-                    let xin = QuantInput::new(b.xb, &[gate, up], b.qx)?;
+                    let xin = QuantInput::new(b.xb, &[gate, up], b.qx, threads)?;
                     xin.matvec(hb, &gate)?;
                     xin.matvec(hb2, &up)?;
                     ops::swiglu_inplace(hb, hb2)?;
-                    QuantInput::new(hb, &[down], b.qx)?.matvec(b.xb2, &down)?;
+                    QuantInput::new(hb, &[down], b.qx, threads)?.matvec(b.xb2, &down)?;
                 }
                 Ffn::Moe(layer) => {
                     let stats = match self.moe_stats.as_deref_mut() {
@@ -334,7 +365,7 @@ impl<'w, 'm> Session<'w, 'm> {
         if want_logits {
             rmsnorm(b.xb, b.x, model.output_norm(), eps, b.normw)?;
             let out = model.output();
-            QuantInput::new(b.xb, &[*out], b.qx)?.matvec(b.logits, out)?;
+            QuantInput::new(b.xb, &[*out], b.qx, threads)?.matvec(b.logits, out)?;
         }
         self.pos += 1;
         Ok(())
@@ -384,6 +415,9 @@ pub fn attend(
 struct QuantInput<'a> {
     x: &'a [f32],
     xq: Option<&'a [u8]>,
+    /// Threads, and the smallest matvec (`rows · cols`) to split over them (`std` only).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    threads: (usize, usize),
 }
 
 impl<'a> QuantInput<'a> {
@@ -391,9 +425,18 @@ impl<'a> QuantInput<'a> {
     ///
     /// Errors: [`Error::Capacity`] if `qx` is too short; [`Error::NonFinite`] for NaN/inf in
     /// `x` (the quantiser rejects them); [`Error::Shape`] if `x.len()` is not a multiple of 32.
-    fn new(x: &'a [f32], ws: &[Matrix<'_>], qx: &'a mut [u8]) -> Result<Self> {
+    fn new(
+        x: &'a [f32],
+        ws: &[Matrix<'_>],
+        qx: &'a mut [u8],
+        threads: (usize, usize),
+    ) -> Result<Self> {
         if !ws.iter().any(|w| w.dtype() == DType::Q8_0) {
-            return Ok(QuantInput { x, xq: None });
+            return Ok(QuantInput {
+                x,
+                xq: None,
+                threads,
+            });
         }
         let need = ops::matvec_q8_scratch_len(x.len());
         let available = qx.len();
@@ -403,11 +446,24 @@ impl<'a> QuantInput<'a> {
             available,
         })?;
         quant::quantize_row_q8_0(x, xq)?;
-        Ok(QuantInput { x, xq: Some(xq) })
+        Ok(QuantInput {
+            x,
+            xq: Some(xq),
+            threads,
+        })
     }
 
-    /// `out = W · x`, through the quantised input when `W` is `Q8_0`.
+    /// `out = W · x`, through the quantised input when `W` is `Q8_0`; on several threads when
+    /// enabled and `W` is large.
     fn matvec(&self, out: &mut [f32], w: &Matrix<'_>) -> Result<()> {
+        #[cfg(feature = "std")]
+        if self.threads.0 > 1 && w.rows().saturating_mul(w.cols()) >= self.threads.1 {
+            let n = self.threads.0;
+            return match self.xq {
+                Some(xq) if w.dtype() == DType::Q8_0 => ops::matvec_q8_pre_threads(out, w, xq, n),
+                _ => ops::matvec_threads(out, w, self.x, n),
+            };
+        }
         match self.xq {
             Some(xq) if w.dtype() == DType::Q8_0 => ops::matvec_q8_pre(out, w, xq),
             _ => ops::matvec(out, w, self.x),

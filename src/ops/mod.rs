@@ -11,11 +11,16 @@
 //! | [`topk`], [`topk_into`], [`argmax`] | `topk` | NaN → error; ±inf are ordinary values |
 //! | [`dot`], [`axpy`] | `vector` | propagate |
 //!
+//! With the `std` feature, `matvec_threads` / `matvec_q8_pre_threads` split the rows over
+//! scoped threads (bit-identical to the single-thread kernels).
+//!
 //! Wrong lengths are always [`Error::Shape`]. No kernel here needs
 //! scratch memory except [`matvec_q8`], whose scratch size is [`matvec_q8_scratch_len`].
 
 mod activation;
 mod matvec;
+#[cfg(feature = "std")]
+mod par;
 mod rmsnorm;
 mod rope;
 mod softmax;
@@ -24,6 +29,8 @@ mod vector;
 
 pub use activation::{silu, silu_inplace, swiglu, swiglu_inplace};
 pub use matvec::{matvec, matvec_q8, matvec_q8_pre, matvec_q8_scratch_len};
+#[cfg(feature = "std")]
+pub use par::{matvec_q8_pre_threads, matvec_threads, PAR_MIN_MACS};
 pub use rmsnorm::{rmsnorm, rmsnorm_inplace};
 pub use rope::{
     rope, rope_direct, rope_inv_freq, rope_table_fill, rope_table_len, RopeStyle, RopeTable,

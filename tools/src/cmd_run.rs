@@ -76,6 +76,9 @@ pub struct Args {
     /// models, one more copy of the file in RAM.
     #[arg(long)]
     huge_pages: bool,
+    /// Threads for the large matvecs (row split; the logits are identical to one thread).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 /// Runs `pico run`.
@@ -163,6 +166,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut scratch = vec![0f32; plan.scratch_floats()];
     let mut kv_mem = vec![0u32; plan.kv_words()];
     let mut session = Session::new(&model, &plan, &mut scratch, &mut kv_mem)?;
+    session.set_threads(args.threads);
 
     if let Some(path) = &args.logits_json {
         let v = cfg.vocab_size;
@@ -316,6 +320,7 @@ mod tests {
             snapkv_gqa: "group".into(),
             snapkv_chunk: None,
             huge_pages,
+            threads: 1,
         })
         .unwrap();
         let rows: Vec<Vec<f32>> =

@@ -6,7 +6,8 @@
 //!
 //! With `PICO_HUGEPAGES` set, the weights are copied into anonymous memory advised
 //! `MADV_HUGEPAGE` (2 MiB transparent huge pages, as `pico run --huge-pages`) instead of a heap
-//! buffer on 4 KiB pages.
+//! buffer on 4 KiB pages. `PICO_THREADS=n` splits the large matvecs over `n` threads
+//! (`Session::set_threads`; default 1).
 
 use picoformer::elm::{Model, Session};
 use picoformer::gguf::File;
@@ -36,6 +37,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut scratch = vec![0f32; plan.scratch_floats()];
     let mut kv = vec![0u32; plan.kv_words()];
     let mut session = Session::new(&model, &plan, &mut scratch, &mut kv)?;
+    let threads: usize = std::env::var("PICO_THREADS").map_or(Ok(1), |s| s.parse())?;
+    session.set_threads(threads);
     for _ in 0..reps {
         session.reset();
         let mut next = sample::greedy(session.prefill(&[1])?)?;
