@@ -10,10 +10,12 @@
 //! precondition (quants in `[-127, 127]`, as `quantize_row_q8_0` writes); weights use every
 //! i8 including -128. Runs the SIMD side only where one exists
 //! (x86-64 with AVX2/FMA/F16C and the `std` feature, e.g. `cargo test --workspace`);
-//! otherwise it checks that the scalar path is the one reported.
+//! otherwise it checks that the scalar path is the one reported. On x86-64 CPUs with
+//! AVX512-VNNI + AVX512VL the `Q8_0 × Q8_0` tests exercise the `vpdpbusd` tier (the AVX2 tier
+//! is compared with it bit for bit by the unit test in `src/quant/x86.rs`).
 
 use picoformer::quant::testing::{dot_q8_scalar, dot_q8_simd, dot_scalar, dot_simd};
-use picoformer::quant::{DType, Matrix, q8_0_row_bytes, quantize_row_q8_0, simd_backend};
+use picoformer::quant::{q8_0_row_bytes, quantize_row_q8_0, simd_backend, DType, Matrix};
 
 struct Rng(u64);
 impl Rng {
@@ -342,6 +344,56 @@ fn simd_matvec_float_every_row_count_and_odd_cols_matches_scalar() {
                         "{dtype:?} cols={cols} rows={rows} r={r}: {s} vs {v}"
                     );
                     assert_eq!(v.to_bits(), m.dot_row(r, &x).unwrap().to_bits());
+                }
+            }
+        }
+    }
+}
+
+/// Largest `vpdpbusd` / `vpmaddubsw` magnitudes: all weights -128 against activations of ±127
+/// (constant and in runs of 4), every block count 1–13 (every tail of the 4-block step) and
+/// row count 1–5, unit scales: results must be the exact integers.
+#[test]
+fn simd_matvec_q8_all_minus_128_weights_exact() {
+    #[cfg(target_arch = "x86_64")]
+    println!(
+        "avx512vnni+avx512vl: {}",
+        std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl")
+    );
+    for nb in 1..=13 {
+        let n = 32 * nb;
+        for pattern in 0..3 {
+            let mut xq = vec![0u8; 34 * nb];
+            for (i, block) in xq.chunks_exact_mut(34).enumerate() {
+                block[..2].copy_from_slice(&0x3c00u16.to_le_bytes());
+                for (j, v) in block[2..].iter_mut().enumerate() {
+                    let pos = match pattern {
+                        0 => true,
+                        1 => false,
+                        _ => (i + j / 4) % 2 == 0,
+                    };
+                    *v = if pos { 127 } else { (-127i8) as u8 };
+                }
+            }
+            for rows in 1..=5 {
+                let mut w = vec![0x80u8; 34 * nb * rows];
+                for block in w.chunks_exact_mut(34) {
+                    block[..2].copy_from_slice(&0x3c00u16.to_le_bytes());
+                }
+                let m = Matrix::new(DType::Q8_0, rows, n, &w).unwrap();
+                let mut out = vec![0.0f32; rows];
+                picoformer::ops::matvec_q8_pre(&mut out, &m, &xq).unwrap();
+                let exact: i64 = xq
+                    .chunks_exact(34)
+                    .flat_map(|b| &b[2..])
+                    .map(|&q| -128 * i64::from(q as i8))
+                    .sum();
+                for (r, (&v, row)) in out.iter().zip(w.chunks_exact(34 * nb)).enumerate() {
+                    assert_eq!(v, exact as f32, "nb={nb} pattern={pattern} r={r}");
+                    assert_eq!(dot_q8_scalar(row, &xq), exact as f32);
+                    if let Some(d) = dot_q8_simd(row, &xq) {
+                        assert_eq!(d.to_bits(), v.to_bits());
+                    }
                 }
             }
         }

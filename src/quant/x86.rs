@@ -11,6 +11,7 @@
 //! section): the hardware prefetcher follows one sequential stream, not four interleaved
 //! ones, and software prefetch did not recover it.
 
+use core::arch::asm;
 use core::arch::x86_64::*;
 use core::slice::ChunksExact;
 
@@ -22,6 +23,14 @@ pub(crate) fn available() -> bool {
     std::is_x86_feature_detected!("avx2")
         && std::is_x86_feature_detected!("fma")
         && std::is_x86_feature_detected!("f16c")
+}
+
+/// `true` if this CPU also has AVX512-VNNI and AVX512VL, i.e. `vpdpbusd` on ymm registers
+/// (the Q8_0 × Q8_0 tier of [`matvec_q8`] / [`dot_q8`]; cached by `std` after the first call;
+/// also checks that the OS saves the AVX-512 state).
+#[inline]
+pub(crate) fn vnni_available() -> bool {
+    std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl")
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
@@ -170,26 +179,100 @@ fn block_isum_sign(w: &[u8; QK8_0], x: __m256i) -> __m256i {
     _mm256_madd_epi16(p, _mm256_set1_epi16(1))
 }
 
+/// `acc + Σ_{k<4} a_{4i+k} · b_{4i+k}` in each i32 lane `i`, `a` as u8 and `b` as i8, summed
+/// without saturation (wrapping, which the callers never reach): one EVEX `vpdpbusd` on ymm
+/// (AVX512-VNNI + AVX512VL), emitted with `asm!` so the crate needs no AVX-512 target feature
+/// (stable only since Rust 1.89; MSRV is 1.88).
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+unsafe fn dpbusd(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
+    let mut r = acc;
+    // SAFETY: the caller guarantees AVX512-VNNI + AVX512VL; the instruction only reads and
+    // writes the three registers (no memory, no stack, no flags).
+    unsafe {
+        asm!(
+            "{{evex}} vpdpbusd {r}, {a}, {b}",
+            r = inout(ymm_reg) r,
+            a = in(ymm_reg) a,
+            b = in(ymm_reg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    r
+}
+
+/// The same 8 i32 lanes as [`block_isum_sign`] with `vpdpbusd` (u8 × i8, 4 adjacent products
+/// summed to i32, no saturation) in place of `vpmaddubsw` + `vpmaddwd`:
+/// `dpbusd(0, |w|, x·sign(w))`.
+///
+/// Exact if every `x_j` is in `[-127, 127]`, for any i8 `w_j` (the precondition of the AVX2
+/// kernel): `|w|` as u8 is in `[0, 128]`, `x·sign(w)` in `[-127, 127]`, so a lane sums 4
+/// products of magnitude `≤ 128·127` (`≤ 65024`), far inside i32. With `x_j = -128` and
+/// `w_j < 0` the negation wraps (-128 stays -128), so the product has the wrong sign: a wrong
+/// but finite sum, as in the AVX2 kernel.
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn block_isum_vnni(w: &[u8; QK8_0], x: __m256i) -> __m256i {
+    // SAFETY: `w` is exactly 32 readable bytes; `loadu` has no alignment requirement.
+    let w = unsafe { _mm256_loadu_si256(w.as_ptr().cast::<__m256i>()) };
+    // SAFETY: the caller guarantees AVX512-VNNI + AVX512VL.
+    unsafe {
+        dpbusd(
+            _mm256_setzero_si256(),
+            _mm256_sign_epi8(w, w),
+            _mm256_sign_epi8(x, w),
+        )
+    }
+}
+
+/// The 8-lane i32 block sum of `w` and `x`: [`block_isum_vnni`] if `VNNI`, else
+/// [`block_isum_sign`] (identical lanes under their common precondition).
+///
+/// # Safety
+/// If `VNNI`, the CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+unsafe fn block_isum<const VNNI: bool>(w: &[u8; QK8_0], x: __m256i) -> __m256i {
+    if VNNI {
+        // SAFETY: forwarded from the caller.
+        unsafe { block_isum_vnni(w, x) }
+    } else {
+        block_isum_sign(w, x)
+    }
+}
+
 /// `Σ_b f32(Σ_j w_bj · x_bj) · (d_w,b · d_x,b)` for one Q8_0 row, 4 blocks per step: the 4
 /// blocks' 8-lane i32 sums are reduced with unpack+add to `[S0lo S1lo S2lo S3lo | S0hi …
 /// S3hi]` (exact), converted, and FMA'd with the 4 block scales `f32(d_w) · f32(d_x)` into one
 /// accumulator; each of the last 1–3 blocks is one FMA of its 8-lane sum with its scale.
 /// The result is the 8-lane sum of the accumulator. Reads the row once, front to back (the
 /// hardware prefetcher streams it).
+/// `VNNI` selects the block kernel ([`block_isum`]); both tiers give the same i32 block sums,
+/// hence bit-identical results.
+///
+/// # Safety
+/// If `VNNI`, the CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
 #[target_feature(enable = "avx2,fma,f16c")]
-fn dot_q8_row(w: &[u8], xq: &[u8]) -> f32 {
+unsafe fn dot_q8_row<const VNNI: bool>(w: &[u8], xq: &[u8]) -> f32 {
     let (w4, w_rest) = w.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>();
     let (x4, x_rest) = xq.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>();
     let mut acc = _mm256_setzero_ps();
     for (wg, xg) in w4.iter().zip(x4) {
-        acc = q8_step(wg, xg, acc);
+        // SAFETY: forwarded from the caller.
+        acc = unsafe { q8_step::<VNNI>(wg, xg, acc) };
     }
     if w4.len() == x4.len() {
         // the last 1–3 blocks: one FMA each (8 lanes of one block, its scale in every lane)
         for (wb, xb) in w_rest.iter().zip(x_rest) {
             let (d, q) = block_parts(wb);
             let (e, xs) = block_parts(xb);
-            let s = block_isum_sign(q, load_i8x32(xs));
+            // SAFETY: forwarded from the caller.
+            let s = unsafe { block_isum::<VNNI>(q, load_i8x32(xs)) };
             let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
             acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
         }
@@ -198,8 +281,11 @@ fn dot_q8_row(w: &[u8], xq: &[u8]) -> f32 {
 }
 
 /// One step of [`dot_q8_row`]: 4 blocks of the row (`wg`) and of `x` (`xg`).
+///
+/// # Safety
+/// If `VNNI`, the CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
 #[target_feature(enable = "avx2,fma,f16c")]
-fn q8_step(
+unsafe fn q8_step<const VNNI: bool>(
     wg: &[[u8; Q8_0_BLOCK_BYTES]; 4],
     xg: &[[u8; Q8_0_BLOCK_BYTES]; 4],
     acc: __m256,
@@ -214,10 +300,11 @@ fn q8_step(
     let (e1, x1) = block_parts(c1);
     let (e2, x2) = block_parts(c2);
     let (e3, x3) = block_parts(c3);
-    let s0 = block_isum_sign(q0, load_i8x32(x0));
-    let s1 = block_isum_sign(q1, load_i8x32(x1));
-    let s2 = block_isum_sign(q2, load_i8x32(x2));
-    let s3 = block_isum_sign(q3, load_i8x32(x3));
+    // SAFETY (4×): forwarded from the caller.
+    let s0 = unsafe { block_isum::<VNNI>(q0, load_i8x32(x0)) };
+    let s1 = unsafe { block_isum::<VNNI>(q1, load_i8x32(x1)) };
+    let s2 = unsafe { block_isum::<VNNI>(q2, load_i8x32(x2)) };
+    let s3 = unsafe { block_isum::<VNNI>(q3, load_i8x32(x3)) };
     let p = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
     let q = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
     let t = _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
@@ -264,16 +351,108 @@ pub(crate) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &m
 /// `quantize_row_q8_0`, which rounds `x · 127 / max|x|`); weight quants may be any i8,
 /// including -128. Then every integer block sum is exact. A -128 in `xq` gives an
 /// unspecified (finite for finite scales) result, never UB.
+///
+/// Tier: `vpdpbusd` ([`block_isum_vnni`]) if [`vnni_available`], else AVX2
+/// ([`block_isum_sign`]); the integer sums, hence the results, are the same bit for bit.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
-    for (o, row) in out.iter_mut().zip(rows) {
-        *o = dot_q8_row(row, xq);
+    if vnni_available() {
+        for (o, row) in out.iter_mut().zip(rows) {
+            // SAFETY: `vnni_available()` just confirmed AVX512-VNNI + AVX512VL.
+            *o = unsafe { dot_q8_row::<true>(row, xq) };
+        }
+    } else {
+        for (o, row) in out.iter_mut().zip(rows) {
+            // SAFETY: the AVX2 tier needs no feature beyond this function's.
+            *o = unsafe { dot_q8_row::<false>(row, xq) };
+        }
     }
 }
 
-/// `Q8_0 × Q8_0` dot of row `a` with input `b` (the kernel of [`matvec_q8`], bit for bit;
-/// same precondition on `b`).
+/// `Q8_0 × Q8_0` dot of row `a` with input `b` (the kernel of [`matvec_q8`], same tier, bit
+/// for bit; same precondition on `b`).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) fn dot_q8(a: &[u8], b: &[u8]) -> f32 {
-    dot_q8_row(a, b)
+    if vnni_available() {
+        // SAFETY: `vnni_available()` just confirmed AVX512-VNNI + AVX512VL.
+        unsafe { dot_q8_row::<true>(a, b) }
+    } else {
+        // SAFETY: the AVX2 tier needs no feature beyond this function's.
+        unsafe { dot_q8_row::<false>(a, b) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// LCG bytes for the randomised cases.
+    struct Rng(u64);
+    impl Rng {
+        fn byte(&mut self) -> u8 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 56) as u8
+        }
+    }
+
+    /// `nb` blocks with f16 scale 1.0 and quants from `q(block, index)`.
+    fn row(nb: usize, mut q: impl FnMut(usize, usize) -> u8) -> Vec<u8> {
+        let mut v = Vec::new();
+        for b in 0..nb {
+            v.extend_from_slice(&0x3c00u16.to_le_bytes());
+            v.extend((0..QK8_0).map(|j| q(b, j)));
+        }
+        v
+    }
+
+    fn exact(w: &[u8], x: &[u8]) -> i64 {
+        w.chunks_exact(Q8_0_BLOCK_BYTES)
+            .zip(x.chunks_exact(Q8_0_BLOCK_BYTES))
+            .flat_map(|(a, b)| a[2..].iter().zip(&b[2..]))
+            .map(|(&p, &q)| i64::from(p as i8) * i64::from(q as i8))
+            .sum()
+    }
+
+    /// The `vpdpbusd` tier against the AVX2 tier (bit for bit) and the exact integer sum
+    /// (unit scales, |sum| < 2^24), every 4-block tail, -128 weights against ±127 activations.
+    #[test]
+    fn vnni_tier_matches_avx2_tier_and_exact_sums() {
+        if !(available() && vnni_available()) {
+            std::println!("no AVX512-VNNI + AVX512VL: VNNI tier not tested here");
+            return;
+        }
+        let mut rng = Rng(11);
+        for nb in 1..=14 {
+            let cases = [
+                // all -128 weights, alternating ±127 activations (largest lane magnitude)
+                (
+                    row(nb, |_, _| 0x80),
+                    row(nb, |b, j| if (b + j / 4) % 2 == 0 { 127 } else { 0x81 }),
+                ),
+                (row(nb, |_, _| 0x80), row(nb, |_, _| 0x81)),
+                (row(nb, |_, _| 0x80), row(nb, |_, _| 127)),
+                (row(nb, |_, _| 127), row(nb, |_, _| 0x81)),
+                // random weights over all of i8, random activations in [-127, 127]
+                (
+                    row(nb, |_, _| rng.byte()),
+                    row(nb, |_, _| match rng.byte() {
+                        0x80 => 0x81,
+                        v => v,
+                    }),
+                ),
+            ];
+            for (w, x) in &cases {
+                let e = exact(w, x);
+                assert!(e.unsigned_abs() < 1 << 24);
+                // SAFETY: `available()` and `vnni_available()` hold (checked above).
+                let (v, a) = unsafe { (dot_q8_row::<true>(w, x), dot_q8_row::<false>(w, x)) };
+                assert_eq!(v.to_bits(), a.to_bits(), "nb={nb}");
+                assert_eq!(v, e as f32, "nb={nb}");
+            }
+        }
+    }
 }
