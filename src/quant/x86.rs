@@ -5,6 +5,11 @@
 //! which [`available`] establishes. Every load reads a fixed-size chunk obtained from
 //! `as_chunks`, so no pointer leaves its slice.
 //!
+//! `Q8_0 × Q8_0` ([`matvec_q8`], [`dot_q8`]) has a second tier for CPUs with AVX512-VNNI +
+//! AVX512VL ([`vnni_available`], e.g. Zen 4, Ice Lake): `vpdpbusd` on ymm registers, emitted
+//! with `asm!` so that no AVX-512 target feature (stable only since Rust 1.89) is needed. Its
+//! integer block sums equal the AVX2 tier's, so both give the same results bit for bit.
+//!
 //! All matvecs read one row at a time, front to back. Kernels that interleave 4 rows per pass
 //! (sharing each load of `x`) were 1.2–1.8× faster with the matrix in L2 but 2–3× slower
 //! when it streams from L3/DRAM, as in decoding (`benches/RESULTS.md`, 2026-11-27 matvec
@@ -305,12 +310,154 @@ unsafe fn q8_step<const VNNI: bool>(
     let s1 = unsafe { block_isum::<VNNI>(q1, load_i8x32(x1)) };
     let s2 = unsafe { block_isum::<VNNI>(q2, load_i8x32(x2)) };
     let s3 = unsafe { block_isum::<VNNI>(q3, load_i8x32(x3)) };
-    let p = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
-    let q = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
-    let t = _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
+    let t = reduce4(s0, s1, s2, s3);
     let dw = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(d0, d1, d2, d3)));
     let dx = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(e0, e1, e2, e3)));
     _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(t), acc)
+}
+
+/// The 8-lane i32 sums of 4 blocks reduced (exactly) to `[S0lo S1lo S2lo S3lo | S0hi … S3hi]`,
+/// `Sbk` = lanes `4k..4k+4` of block `b` (quants `16k..16k+16`), with unpack+add.
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+fn reduce4(s0: __m256i, s1: __m256i, s2: __m256i, s3: __m256i) -> __m256i {
+    let p = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
+    let q = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
+    _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q))
+}
+
+/// Most 4-block groups of `x` whose [`XGroup`]s [`matvec_q8`] precomputes on the stack (4 KiB;
+/// 8192 columns); wider inputs take the per-row kernel.
+const MAX_X_GROUPS: usize = 64;
+
+/// What a 4-block group of `x` contributes to every row in the VNNI matvec: its 4 scales as
+/// f32 (`[e0 e1 e2 e3 e0 e1 e2 e3]`) and `128 · Σ x` over each half block in
+/// [`reduce4`]'s layout (`[X0lo … X3lo | X0hi … X3hi]`, times 128).
+#[derive(Clone, Copy)]
+struct XGroup {
+    dx: __m256,
+    corr: __m256i,
+}
+
+/// [`XGroup`] of the 4 blocks `xg`: the corrections as `dpbusd(0, 0x80…, x)` (u8 128 × i8 x,
+/// exact), reduced like the row sums.
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn x_group(xg: &[[u8; Q8_0_BLOCK_BYTES]; 4]) -> XGroup {
+    let [c0, c1, c2, c3] = xg;
+    let (e0, x0) = block_parts(c0);
+    let (e1, x1) = block_parts(c1);
+    let (e2, x2) = block_parts(c2);
+    let (e3, x3) = block_parts(c3);
+    let k = _mm256_set1_epi8(-128);
+    let z = _mm256_setzero_si256();
+    // SAFETY (4×): the caller guarantees AVX512-VNNI + AVX512VL.
+    let s0 = unsafe { dpbusd(z, k, load_i8x32(x0)) };
+    let s1 = unsafe { dpbusd(z, k, load_i8x32(x1)) };
+    let s2 = unsafe { dpbusd(z, k, load_i8x32(x2)) };
+    let s3 = unsafe { dpbusd(z, k, load_i8x32(x3)) };
+    XGroup {
+        dx: _mm256_cvtph_ps(_mm_set1_epi64x(pack4(e0, e1, e2, e3))),
+        corr: reduce4(s0, s1, s2, s3),
+    }
+}
+
+/// One 4-block step of the VNNI matvec with the sign trick replaced by an offset:
+/// `Σ_j w_j·x_j = Σ_j (w_j + 128)·x_j − 128·Σ_j x_j`, where `w + 128` is `w XOR 0x80` as u8
+/// (`[0, 255]`), so `vpdpbusd(0, w ^ 0x80, x)` needs no `vpsignb`, and the `128·Σx` term of
+/// `x`'s group (`p.corr`) is subtracted once from the reduced sums. Exact for every i8 `w` and
+/// `x` (a lane sums 4 products of magnitude `≤ 255·128`; a half-block sum is `< 2^20`), so
+/// equal to [`q8_step`]'s sums under its precondition; the float steps are the same, so the
+/// result is the same bit for bit (`p.dx` is `q8_step`'s `dx`).
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn q8_step_offset(
+    wg: &[[u8; Q8_0_BLOCK_BYTES]; 4],
+    xg: &[[u8; Q8_0_BLOCK_BYTES]; 4],
+    p: &XGroup,
+    acc: __m256,
+) -> __m256 {
+    let [b0, b1, b2, b3] = wg;
+    let [c0, c1, c2, c3] = xg;
+    let (d0, q0) = block_parts(b0);
+    let (d1, q1) = block_parts(b1);
+    let (d2, q2) = block_parts(b2);
+    let (d3, q3) = block_parts(b3);
+    let k = _mm256_set1_epi8(-128);
+    let z = _mm256_setzero_si256();
+    let u = |q: &[u8; QK8_0]| _mm256_xor_si256(load_i8x32(q), k);
+    // SAFETY (4×): the caller guarantees AVX512-VNNI + AVX512VL.
+    let s0 = unsafe { dpbusd(z, u(q0), load_i8x32(block_parts(c0).1)) };
+    let s1 = unsafe { dpbusd(z, u(q1), load_i8x32(block_parts(c1).1)) };
+    let s2 = unsafe { dpbusd(z, u(q2), load_i8x32(block_parts(c2).1)) };
+    let s3 = unsafe { dpbusd(z, u(q3), load_i8x32(block_parts(c3).1)) };
+    let t = _mm256_sub_epi32(reduce4(s0, s1, s2, s3), p.corr);
+    let dw = _mm256_cvtph_ps(_mm_set1_epi64x(pack4(d0, d1, d2, d3)));
+    _mm256_fmadd_ps(_mm256_mul_ps(dw, p.dx), _mm256_cvtepi32_ps(t), acc)
+}
+
+/// [`dot_q8_row`] with [`q8_step_offset`] steps and `x`'s precomputed groups `pre` (one per
+/// 4-block group of `xq`; the last 1–3 blocks as in `dot_q8_row::<true>`). Same result bit for
+/// bit under `dot_q8_row`'s precondition.
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_q8_row_offset(w: &[u8], xq: &[u8], pre: &[XGroup]) -> f32 {
+    let (w4, w_rest) = w.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>();
+    let (x4, x_rest) = xq.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>();
+    let mut acc = _mm256_setzero_ps();
+    for ((wg, xg), p) in w4.iter().zip(x4).zip(pre) {
+        // SAFETY: forwarded from the caller.
+        acc = unsafe { q8_step_offset(wg, xg, p, acc) };
+    }
+    if w4.len() == x4.len() {
+        for (wb, xb) in w_rest.iter().zip(x_rest) {
+            let (d, q) = block_parts(wb);
+            let (e, xs) = block_parts(xb);
+            // SAFETY: forwarded from the caller.
+            let s = unsafe { block_isum_vnni(q, load_i8x32(xs)) };
+            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
+        }
+    }
+    hsum(acc)
+}
+
+/// The VNNI tier of [`matvec_q8`]: `x`'s [`XGroup`]s once on the stack, then
+/// [`dot_q8_row_offset`] per row; inputs of more than [`MAX_X_GROUPS`] groups take
+/// `dot_q8_row::<true>`.
+///
+/// # Safety
+/// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn matvec_q8_vnni(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
+    let x4 = xq.as_chunks::<Q8_0_BLOCK_BYTES>().0.as_chunks::<4>().0;
+    if x4.len() > MAX_X_GROUPS {
+        for (o, row) in out.iter_mut().zip(rows) {
+            // SAFETY: forwarded from the caller.
+            *o = unsafe { dot_q8_row::<true>(row, xq) };
+        }
+        return;
+    }
+    let zero = XGroup {
+        dx: _mm256_setzero_ps(),
+        corr: _mm256_setzero_si256(),
+    };
+    let mut pre = [zero; MAX_X_GROUPS];
+    for (p, xg) in pre.iter_mut().zip(x4) {
+        // SAFETY: forwarded from the caller.
+        *p = unsafe { x_group(xg) };
+    }
+    let pre = pre.get(..x4.len()).unwrap_or(&[]);
+    for (o, row) in out.iter_mut().zip(rows) {
+        // SAFETY: forwarded from the caller.
+        *o = unsafe { dot_q8_row_offset(row, xq, pre) };
+    }
 }
 
 /// 4 f16 bit patterns as one little-endian i64 (lane `i` = `h_i`).
@@ -357,10 +504,8 @@ pub(crate) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &m
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) fn matvec_q8(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) {
     if vnni_available() {
-        for (o, row) in out.iter_mut().zip(rows) {
-            // SAFETY: `vnni_available()` just confirmed AVX512-VNNI + AVX512VL.
-            *o = unsafe { dot_q8_row::<true>(row, xq) };
-        }
+        // SAFETY: `vnni_available()` just confirmed AVX512-VNNI + AVX512VL.
+        unsafe { matvec_q8_vnni(rows, xq, out) };
     } else {
         for (o, row) in out.iter_mut().zip(rows) {
             // SAFETY: the AVX2 tier needs no feature beyond this function's.
@@ -417,8 +562,35 @@ mod tests {
             .sum()
     }
 
-    /// The `vpdpbusd` tier against the AVX2 tier (bit for bit) and the exact integer sum
-    /// (unit scales, |sum| < 2^24), every 4-block tail, -128 weights against ±127 activations.
+    /// The offset kernel (precomputed groups) is exact for every i8 activation, -128 included
+    /// (outside the documented precondition, which the sign-trick kernels need).
+    #[test]
+    fn vnni_offset_kernel_exact_with_minus_128_activations() {
+        if !(available() && vnni_available()) {
+            return;
+        }
+        for nb in [4, 8, 13] {
+            for (w, x) in [
+                (row(nb, |_, _| 0x80), row(nb, |_, _| 0x80)),
+                (row(nb, |_, _| 127), row(nb, |_, _| 0x80)),
+                (
+                    row(nb, |b, j| (b * 7 + j * 13) as u8),
+                    row(nb, |_, j| if j % 3 == 0 { 0x80 } else { 127 }),
+                ),
+            ] {
+                let e = exact(&w, &x);
+                let mut out = [0.0f32];
+                // SAFETY: `vnni_available()` holds (checked above).
+                unsafe { matvec_q8_vnni(w.chunks_exact(w.len()), &x, &mut out) };
+                if nb % 4 == 0 {
+                    assert_eq!(out[0], e as f32, "nb={nb}");
+                }
+            }
+        }
+    }
+
+    /// The `vpdpbusd` tiers (per-row and matvec) against the AVX2 tier (bit for bit) and the
+    /// exact integer sum (unit scales, where |sum| < 2^24), every 4-block tail, -128 weights against ±127 activations.
     #[test]
     fn vnni_tier_matches_avx2_tier_and_exact_sums() {
         if !(available() && vnni_available()) {
@@ -426,7 +598,9 @@ mod tests {
             return;
         }
         let mut rng = Rng(11);
-        for nb in 1..=14 {
+        // up to 14 blocks: every tail; 4·MAX + 3 and 4·MAX + 5: the largest input with
+        // precomputed groups, and the first without (per-row kernel)
+        for nb in (1..=14).chain([4 * MAX_X_GROUPS + 3, 4 * MAX_X_GROUPS + 5]) {
             let cases = [
                 // all -128 weights, alternating ±127 activations (largest lane magnitude)
                 (
@@ -447,11 +621,20 @@ mod tests {
             ];
             for (w, x) in &cases {
                 let e = exact(w, x);
-                assert!(e.unsigned_abs() < 1 << 24);
                 // SAFETY: `available()` and `vnni_available()` hold (checked above).
                 let (v, a) = unsafe { (dot_q8_row::<true>(w, x), dot_q8_row::<false>(w, x)) };
                 assert_eq!(v.to_bits(), a.to_bits(), "nb={nb}");
-                assert_eq!(v, e as f32, "nb={nb}");
+                if e.unsigned_abs() < 1 << 24 {
+                    assert_eq!(v, e as f32, "nb={nb}");
+                }
+                // the matvec (offset kernel with precomputed groups), 3 equal rows
+                let rows: Vec<u8> = w.iter().chain(w).chain(w).copied().collect();
+                let mut out = [0.0f32; 3];
+                // SAFETY: as above.
+                unsafe { matvec_q8_vnni(rows.chunks_exact(w.len()), x, &mut out) };
+                for o in out {
+                    assert_eq!(o.to_bits(), a.to_bits(), "nb={nb}");
+                }
             }
         }
     }
