@@ -65,6 +65,8 @@ if [ "${THP_ALWAYS:-0}" != 0 ]; then
   HUGE_ARGS+=(--llama-no-mmap)
 fi
 echo "transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo n/a)"
+# the memory-bandwidth bound of weight streaming (STREAM-like, single thread, 1 GiB buffers)
+"$ROOT/benches/compare/timer/target/release/stream" 1024 | sed 's/^/bandwidth: /'
 "${NICE[@]}" python3 "$ROOT/benches/compare/compare.py" --timer "$TIMER" "${CANDLE_ARGS[@]}" "${HUGE_ARGS[@]}" --n "$N" --reps "$REPS" \
   --json "$OUT/results.json" "${MODELS[@]}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
