@@ -47,8 +47,16 @@ fn run(pages: &str, src: &mut [u64], dst: &mut [u64]) {
     dst.fill(1);
     let bytes = std::mem::size_of_val(src);
     let mut sink = 0u64;
-    report(&format!("read  ({pages})"), bytes, time(|| sink ^= read(std::hint::black_box(src))));
-    report(&format!("copy  ({pages})"), 2 * bytes, time(|| dst.copy_from_slice(src)));
+    report(
+        &format!("read  ({pages})"),
+        bytes,
+        time(|| sink ^= read(std::hint::black_box(src))),
+    );
+    report(
+        &format!("copy  ({pages})"),
+        2 * bytes,
+        time(|| dst.copy_from_slice(src)),
+    );
     std::hint::black_box(sink);
 }
 
