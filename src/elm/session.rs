@@ -20,9 +20,10 @@
 use super::model::{Block, Ffn, Model, Qkv};
 use crate::kv::{KvCache, LayerView};
 use crate::moe::MoeStats;
+use crate::ops::qinput::{as_bytes_mut, Input};
 use crate::ops::{self, RopeStyle as OpsRope};
 use crate::plan::Plan;
-use crate::quant::{self, DType, Matrix};
+use crate::quant::{DType, Matrix};
 use crate::{math, Error, Result};
 
 use super::config::RopeStyle;
@@ -46,7 +47,7 @@ struct Buffers<'m> {
     normw: &'m mut [f32],
     logits: &'m mut [f32],
     moe: &'m mut [f32],
-    /// Bytes of the `Q8_0`-quantised matvec input (see [`QuantInput`]).
+    /// Bytes of the `Q8_0`-quantised matvec input (see [`Input`]).
     qx: &'m mut [u8],
 }
 
@@ -306,14 +307,14 @@ impl<'w, 'm> Session<'w, 'm> {
             rmsnorm(b.xb, b.x, &blk.attn_norm, eps, b.normw)?;
             let qkv = prefix(b.qkv, q_len + 2 * kv_len)?;
             match blk.qkv {
-                Qkv::Fused(w) => QuantInput::new(b.xb, &[w], b.qx, threads)?.matvec(qkv, &w)?,
+                Qkv::Fused(w) => matvec(&input(b.xb, &[w], b.qx)?, qkv, &w, threads)?,
                 Qkv::Split { q, k, v } => {
                     let (qs, rest) = qkv.split_at_mut(q_len);
                     let (ks, vs) = rest.split_at_mut(kv_len);
-                    let xin = QuantInput::new(b.xb, &[q, k, v], b.qx, threads)?;
-                    xin.matvec(qs, &q)?;
-                    xin.matvec(ks, &k)?;
-                    xin.matvec(vs, &v)?;
+                    let xin = input(b.xb, &[q, k, v], b.qx)?;
+                    matvec(&xin, qs, &q, threads)?;
+                    matvec(&xin, ks, &k, threads)?;
+                    matvec(&xin, vs, &v, threads)?;
                 }
             }
             let (q, rest) = qkv.split_at_mut(q_len);
@@ -334,8 +335,12 @@ impl<'w, 'm> Session<'w, 'm> {
 
             let att = prefix(b.att, q_len)?;
             attend(&self.kv.layer(l)?, q, att, b.scores, hd, scale)?;
-            QuantInput::new(att, &[blk.attn_output], b.qx, threads)?
-                .matvec(b.xb2, &blk.attn_output)?;
+            matvec(
+                &input(att, &[blk.attn_output], b.qx)?,
+                b.xb2,
+                &blk.attn_output,
+                threads,
+            )?;
             add(b.x, b.xb2);
 
             // ---- feed-forward: xb = RMSNorm(x); x += FFN(xb)
@@ -344,11 +349,11 @@ impl<'w, 'm> Session<'w, 'm> {
                 Ffn::Dense { gate, up, down } => {
                     let hb = prefix(b.hb, shape.ffn_dim)?;
                     let hb2 = prefix(b.hb2, shape.ffn_dim)?;
-                    let xin = QuantInput::new(b.xb, &[gate, up], b.qx, threads)?;
-                    xin.matvec(hb, &gate)?;
-                    xin.matvec(hb2, &up)?;
+                    let xin = input(b.xb, &[gate, up], b.qx)?;
+                    matvec(&xin, hb, &gate, threads)?;
+                    matvec(&xin, hb2, &up, threads)?;
                     ops::swiglu_inplace(hb, hb2)?;
-                    QuantInput::new(hb, &[down], b.qx, threads)?.matvec(b.xb2, &down)?;
+                    matvec(&input(hb, &[down], b.qx)?, b.xb2, &down, threads)?;
                 }
                 Ffn::Moe(layer) => {
                     let stats = match self.moe_stats.as_deref_mut() {
@@ -365,7 +370,7 @@ impl<'w, 'm> Session<'w, 'm> {
         if want_logits {
             rmsnorm(b.xb, b.x, model.output_norm(), eps, b.normw)?;
             let out = model.output();
-            QuantInput::new(b.xb, &[*out], b.qx, threads)?.matvec(b.logits, out)?;
+            matvec(&input(b.xb, &[*out], b.qx)?, b.logits, out, threads)?;
         }
         self.pos += 1;
         Ok(())
@@ -408,76 +413,29 @@ pub fn attend(
     Ok(())
 }
 
-/// The input vector of one or more matvecs, quantised once to `Q8_0` when any of the matrices
-/// is `Q8_0` (as ggml does for `Q8_0` weights: `ggml_vec_dot_q8_0_q8_0` after
-/// `quantize_row_q8_0`): a `Q8_0` matrix then runs [`ops::matvec_q8_pre`] on the quantised
-/// bytes, any other matrix [`ops::matvec`] on the f32 input.
-struct QuantInput<'a> {
-    x: &'a [f32],
-    xq: Option<&'a [u8]>,
-    /// Threads, and the smallest matvec (`rows · cols`) to split over them (`std` only).
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
-    threads: (usize, usize),
+/// The input `x` of the matrices `ws`, quantised once into `qx` when any of them is `Q8_0`
+/// (as ggml does for `Q8_0` weights: `quantize_row_q8_0`, then `ggml_vec_dot_q8_0_q8_0`; see
+/// [`Input`]).
+///
+/// Errors: [`Error::Capacity`] if `qx` is too short; [`Error::NonFinite`] for NaN/inf in `x`
+/// (the quantiser rejects them); [`Error::Shape`] if `x.len()` is not a multiple of 32.
+fn input<'a>(x: &'a [f32], ws: &[Matrix<'_>], qx: &'a mut [u8]) -> Result<Input<'a>> {
+    let q8 = ws.iter().any(|w| w.dtype() == DType::Q8_0);
+    Input::new(x, q8, qx)
 }
 
-impl<'a> QuantInput<'a> {
-    /// Quantises `x` into `qx` if one of `ws` is `Q8_0`.
-    ///
-    /// Errors: [`Error::Capacity`] if `qx` is too short; [`Error::NonFinite`] for NaN/inf in
-    /// `x` (the quantiser rejects them); [`Error::Shape`] if `x.len()` is not a multiple of 32.
-    fn new(
-        x: &'a [f32],
-        ws: &[Matrix<'_>],
-        qx: &'a mut [u8],
-        threads: (usize, usize),
-    ) -> Result<Self> {
-        if !ws.iter().any(|w| w.dtype() == DType::Q8_0) {
-            return Ok(QuantInput {
-                x,
-                xq: None,
-                threads,
-            });
-        }
-        let need = ops::matvec_q8_scratch_len(x.len());
-        let available = qx.len();
-        let xq = qx.get_mut(..need).ok_or(Error::Capacity {
-            what: "session scratch: quantised matvec input",
-            needed: need,
-            available,
-        })?;
-        quant::quantize_row_q8_0(x, xq)?;
-        Ok(QuantInput {
-            x,
-            xq: Some(xq),
-            threads,
-        })
+/// `out = W · x` ([`Input::matvec`]), split over `threads.0` threads when that is more than
+/// one and `W` has at least `threads.1` multiply-accumulates (`std` only).
+#[cfg_attr(not(feature = "std"), allow(unused_variables))]
+fn matvec(x: &Input<'_>, out: &mut [f32], w: &Matrix<'_>, threads: (usize, usize)) -> Result<()> {
+    #[cfg(feature = "std")]
+    if threads.0 > 1 && w.rows().saturating_mul(w.cols()) >= threads.1 {
+        return match x.q8_for(w) {
+            Some(xq) => ops::matvec_q8_pre_threads(out, w, xq, threads.0),
+            None => ops::matvec_threads(out, w, x.f32(), threads.0),
+        };
     }
-
-    /// `out = W · x`, through the quantised input when `W` is `Q8_0`; on several threads when
-    /// enabled and `W` is large.
-    fn matvec(&self, out: &mut [f32], w: &Matrix<'_>) -> Result<()> {
-        #[cfg(feature = "std")]
-        if self.threads.0 > 1 && w.rows().saturating_mul(w.cols()) >= self.threads.1 {
-            let n = self.threads.0;
-            return match self.xq {
-                Some(xq) if w.dtype() == DType::Q8_0 => ops::matvec_q8_pre_threads(out, w, xq, n),
-                _ => ops::matvec_threads(out, w, self.x, n),
-            };
-        }
-        match self.xq {
-            Some(xq) if w.dtype() == DType::Q8_0 => ops::matvec_q8_pre(out, w, xq),
-            _ => ops::matvec(out, w, self.x),
-        }
-    }
-}
-
-/// The bytes of an f32 region (the quantised-input scratch is carved from the f32 scratch).
-fn as_bytes_mut(f: &mut [f32]) -> &mut [u8] {
-    let len = core::mem::size_of_val(f);
-    // SAFETY: the new slice covers exactly the memory of `f` (same start, `4·len` bytes) and
-    // keeps it exclusively borrowed for the same lifetime; `u8` has alignment 1, and every bit
-    // pattern is a valid `u8` and a valid `f32`, so no invalid value can be read either way.
-    unsafe { core::slice::from_raw_parts_mut(f.as_mut_ptr().cast::<u8>(), len) }
+    x.matvec(out, w)
 }
 
 /// `out = RMSNorm(x) ⊙ w` with `w` dequantised into `tmp`.

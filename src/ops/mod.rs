@@ -21,6 +21,7 @@ mod activation;
 mod matvec;
 #[cfg(feature = "std")]
 mod par;
+pub(crate) mod qinput;
 mod rmsnorm;
 mod rope;
 mod softmax;
