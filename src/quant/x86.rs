@@ -490,10 +490,28 @@ unsafe fn matvec_q8_vnni(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) 
         *p = unsafe { x_group(xg) };
     }
     let pre = pre.get(..x4.len()).unwrap_or(&[]);
-    // Two weight streams far apart (the two halves of the matrix), one row of each per pass:
-    // streaming from DRAM, one sequential stream leaves the memory system idle between misses;
-    // two distant streams keep more lines in flight (110M Q8_0 decode 173 -> 200 tok/s). Four
-    // streams, or adjacent rows interleaved, were slower (benches/RESULTS.md).
+    two_streams(
+        rows,
+        out,
+        // SAFETY: forwarded from the caller.
+        |ra, rb| unsafe { dot_q8_2rows_offset(ra, rb, xq, pre) },
+        // SAFETY: forwarded from the caller.
+        |row| unsafe { dot_q8_row_offset(row, xq, pre) },
+    );
+}
+
+/// `out[r] = one(row r)` computed two rows per pass, rows `i` and `i + n/2` (`pair` gives
+/// both; an odd last row takes `one`): two weight streams far apart. Streaming from DRAM, one
+/// sequential stream leaves the memory system idle between misses; two distant streams keep
+/// more lines in flight (110M Q8_0 decode 172 -> 197 tok/s, 15M F32 467 -> 492). Four
+/// streams, or adjacent rows interleaved, were slower (benches/RESULTS.md).
+#[inline(always)]
+fn two_streams(
+    rows: ChunksExact<'_, u8>,
+    out: &mut [f32],
+    mut pair: impl FnMut(&[u8], &[u8]) -> (f32, f32),
+    mut one: impl FnMut(&[u8]) -> f32,
+) {
     let half = out.len() / 2;
     let (out_a, out_b) = out.split_at_mut(half);
     let rows_b = rows.clone().skip(half);
@@ -502,15 +520,11 @@ unsafe fn matvec_q8_vnni(rows: ChunksExact<'_, u8>, xq: &[u8], out: &mut [f32]) 
         .zip(rows.clone())
         .zip(out_b.iter_mut().zip(rows_b))
     {
-        // SAFETY: forwarded from the caller.
-        let (a, b) = unsafe { dot_q8_2rows_offset(ra, rb, xq, pre) };
-        *oa = a;
-        *ob = b;
+        (*oa, *ob) = pair(ra, rb);
     }
     if out_b.len() > out_a.len() {
         if let (Some(o), Some(row)) = (out_b.last_mut(), rows.last()) {
-            // SAFETY: forwarded from the caller.
-            *o = unsafe { dot_q8_row_offset(row, xq, pre) };
+            *o = one(row);
         }
     }
 }
@@ -573,23 +587,12 @@ pub(crate) fn dot(dtype: DType, row: &[u8], x: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) fn matvec(dtype: DType, rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f32]) {
     if dtype == DType::F32 {
-        // two weight streams far apart, as the VNNI Q8_0 matvec
-        let half = out.len() / 2;
-        let (out_a, out_b) = out.split_at_mut(half);
-        let rows_b = rows.clone().skip(half);
-        for ((oa, ra), (ob, rb)) in out_a
-            .iter_mut()
-            .zip(rows.clone())
-            .zip(out_b.iter_mut().zip(rows_b))
-        {
-            (*oa, *ob) = dot_f32_2rows(ra, rb, x);
-        }
-        if out_b.len() > out_a.len() {
-            if let (Some(o), Some(row)) = (out_b.last_mut(), rows.last()) {
-                *o = dot_f32(row, x);
-            }
-        }
-        return;
+        return two_streams(
+            rows,
+            out,
+            |ra, rb| dot_f32_2rows(ra, rb, x),
+            |row| dot_f32(row, x),
+        );
     }
     for (o, row) in out.iter_mut().zip(rows) {
         *o = dot(dtype, row, x);
