@@ -389,12 +389,7 @@ pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
         row.get(chunks * LANES * 4..).unwrap_or(&[]),
         x.get(chunks * LANES..).unwrap_or(&[]),
     );
-    let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(4).zip(xt) {
-        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
-        tail += w * v;
-    }
-    lanes + tail
+    lanes + super::row::tail_f32(rt, xt)
 }
 
 /// `true` if `chunks ≥ 1` chunks of 8 fit both `row` (bytes) and `x`.

@@ -341,12 +341,7 @@ const ROWS_F32: usize = 3;
 fn finish_f32(lanes: f32, row: &[u8], x: &[f32], chunks: usize) -> f32 {
     let rt = row.get(chunks * LANES * 4..).unwrap_or(&[]);
     let xt = x.get(chunks * LANES..).unwrap_or(&[]);
-    let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(4).zip(xt) {
-        let w = w.first_chunk::<4>().map_or(0.0, |c| f32::from_le_bytes(*c));
-        tail += w * v;
-    }
-    lanes + tail
+    lanes + super::row::tail_f32(rt, xt)
 }
 
 /// Full chunks of 8 of an F32 row with `x`, if the row is exactly `4 · x.len()` bytes.

@@ -37,11 +37,19 @@ pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
             *a += f32_at(w) * v;
         }
     }
+    acc.iter().sum::<f32>() + tail_f32(rt, xt)
+}
+
+/// `Σ w[c] · x[c]` in order over the little-endian f32 `row` bytes: the elements after the last
+/// full lane chunk, here and in the Arm DSP / Helium F32 kernels (same order everywhere, so
+/// they stay bit-identical).
+#[inline(always)]
+pub(crate) fn tail_f32(row: &[u8], x: &[f32]) -> f32 {
     let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(4).zip(xt) {
+    for (w, &v) in row.chunks_exact(4).zip(x) {
         tail += f32_at(w) * v;
     }
-    acc.iter().sum::<f32>() + tail
+    tail
 }
 
 /// `Σ_c row[c] · x[c]` for a little-endian f16 row, converting each element to f32.

@@ -12,17 +12,7 @@ use panic_semihosting as _;
 use picoformer::ops;
 use picoformer::quant::testing::{dot_scalar, dot_simd};
 use picoformer::quant::{DType, Matrix};
-
-/// xorshift32.
-struct Rng(u32);
-impl Rng {
-    fn bits(&mut self) -> u32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        self.0
-    }
-}
+use picoformer_fw_common::bench::Rng;
 
 /// The Helium F16 dot product and matvec against the scalar path, bit for bit: random finite
 /// f16 weights of every exponent (subnormals included) and both signs, activations of mixed

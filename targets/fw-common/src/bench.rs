@@ -17,10 +17,12 @@ static mut W16: [u8; R16 * C * 2] = [0; R16 * C * 2];
 static mut WQ8: [u8; R * (C / 32) * 34] = [0; R * (C / 32) * 34];
 static mut XQ8: [u8; ops::matvec_q8_scratch_len(C)] = [0; ops::matvec_q8_scratch_len(C)];
 
-/// xorshift32 pseudo-random numbers for the measured regions' data.
-pub(crate) struct Rng(pub(crate) u32);
+/// xorshift32 pseudo-random numbers for the measured regions' data (and the boards' own
+/// checks).
+pub struct Rng(pub u32);
 impl Rng {
-    fn bits(&mut self) -> u32 {
+    /// The next 32 random bits.
+    pub fn bits(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
