@@ -3,7 +3,7 @@
 //! Also [`check_q8_simd`]: the SIMD (e.g. Arm DSP) `Q8_0 × Q8_0` path against the scalar one.
 
 use picoformer::ops;
-use picoformer::quant::{DType, Matrix, quantize_row_q8_0};
+use picoformer::quant::{quantize_row_q8_0, DType, Matrix};
 
 /// Largest matrix measured: 288 x 288 (the llama2.c 15M model's dim and CMSIS-NN anchor).
 const R: usize = 288;
@@ -141,7 +141,11 @@ fn check_quantize_q8(f: &mut dyn FnMut(&crate::Check)) {
                         let e = (top - (r >> 4) as i32 % (spread + 1)).max(-149);
                         let m = 1.0 + (rng.bits() >> 9) as f32 / 8_388_608.0;
                         let v = m * pow2(e);
-                        if r & (1 << 31) != 0 { -v } else { v }
+                        if r & (1 << 31) != 0 {
+                            -v
+                        } else {
+                            v
+                        }
                     }
                 };
             }
