@@ -13,7 +13,8 @@ pub struct Mapped {
 
 enum Map {
     File(memmap2::Mmap),
-    Anon(memmap2::MmapMut),
+    /// The map (at least one byte: empty maps are an error) and the file's length.
+    Anon(memmap2::MmapMut, usize),
 }
 
 impl Mapped {
@@ -32,18 +33,23 @@ impl Mapped {
     /// Reads `path` into anonymous memory advised `MADV_HUGEPAGE` (Linux; elsewhere the advice
     /// is skipped). Decoding streams every weight once per token, and with 4 KiB pages the
     /// page walks of the TLB misses cost a large share of that stream: 2 MiB pages made decode
-    /// 1.4–1.7x faster on the 15M–110M benchmark models (BENCHMARKS.md §7). Costs a copy of the
+    /// 1.1–1.7x faster on the 15M–110M benchmark models (BENCHMARKS.md §7). Costs a copy of the
     /// file in RAM (the page cache may hold another) and the read time at start-up.
     pub fn open_huge(path: &Path) -> Result<Mapped> {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut map = memmap2::MmapMut::map_anon(bytes.len().max(1))
-            .with_context(|| format!("allocating {} bytes", bytes.len()))?;
+        use std::io::Read;
+        let mut f =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let len = usize::try_from(f.metadata()?.len()).context("model larger than memory")?;
+        let mut map = memmap2::MmapMut::map_anon(len.max(1))
+            .with_context(|| format!("allocating {len} bytes"))?;
         #[cfg(target_os = "linux")]
         map.advise(memmap2::Advice::HugePage)
             .context("madvise(MADV_HUGEPAGE)")?;
-        map[..bytes.len()].copy_from_slice(&bytes);
+        // straight into the advised memory: no second copy of the file on the heap
+        f.read_exact(&mut map[..len])
+            .with_context(|| format!("reading {}", path.display()))?;
         Ok(Mapped {
-            map: Map::Anon(map),
+            map: Map::Anon(map, len),
         })
     }
 
@@ -51,7 +57,7 @@ impl Mapped {
     pub fn bytes(&self) -> &[u8] {
         match &self.map {
             Map::File(m) => m,
-            Map::Anon(m) => m,
+            Map::Anon(m, len) => m.get(..*len).unwrap_or(&[]),
         }
     }
 }

@@ -22,15 +22,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: picoformer-decode-timer MODEL.gguf [N] [REPS]")?;
     let n: usize = args.next().map_or(Ok(128), |s| s.parse())?;
     let reps: usize = args.next().map_or(Ok(1), |s| s.parse())?;
-    let file = std::fs::read(&path)?;
-    let mut huge;
+    // the weights: a heap buffer (4 KiB pages) or, with PICO_HUGEPAGES, anonymous memory
+    // advised for huge pages, read straight into either (one copy of the file)
+    let (heap, huge);
     let bytes: &[u8] = if std::env::var_os("PICO_HUGEPAGES").is_some() {
-        huge = memmap2::MmapMut::map_anon(file.len())?;
-        huge.advise(memmap2::Advice::HugePage)?;
-        huge.copy_from_slice(&file);
+        let mut f = std::fs::File::open(&path)?;
+        let mut map = memmap2::MmapMut::map_anon(usize::try_from(f.metadata()?.len())?)?;
+        map.advise(memmap2::Advice::HugePage)?;
+        std::io::Read::read_exact(&mut f, &mut map)?;
+        huge = map;
         &huge
     } else {
-        &file
+        heap = std::fs::read(&path)?;
+        &heap
     };
     let model = Model::new(File::parse(bytes)?)?;
     let plan = Plan::new(model.config(), n + 1)?;
