@@ -195,7 +195,7 @@ pub fn select(
                 let q = q_window.get(qs..qs + head_dim).unwrap_or(&[]);
                 vote::accumulate_row(prefix, i, head_dim, buf.logits, votes, |j| {
                     let kr = keys.get(j * head_dim..(j + 1) * head_dim).unwrap_or(&[]);
-                    kr.iter().zip(q).fold(0.0f32, |a, (x, y)| a + x * y)
+                    super::row::dot_cells(kr, q)
                 })?;
             }
         }
