@@ -32,11 +32,11 @@ pub fn softmax(x: &mut [f32]) -> Result<()> {
             what: "softmax input (NaN, +inf, or all -inf)",
         });
     }
-    let mut sum = 0.0f32;
+    // exp in its own loop (vectorises), then the sum in order
     for v in x.iter_mut() {
         *v = math::exp(*v - max);
-        sum += *v;
     }
+    let sum: f32 = x.iter().sum();
     // sum >= 1 (the max element contributes exp(0) = 1).
     let inv = 1.0 / sum;
     for v in x.iter_mut() {
