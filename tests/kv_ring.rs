@@ -307,3 +307,76 @@ fn q8_rows_per_row_scale() {
         }
     }
 }
+
+/// For every storage, live length 0..=11 and head dims with and without a tail after the last
+/// 8-lane group: `scores` / `weighted_v` equal the row-by-row `k_dot` / `v_axpy` bit for bit,
+/// and agree with an f64 reference on the stored rows within f32 rounding.
+#[test]
+fn scores_weighted_v_equal_row_by_row_and_f64() {
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    for storage in [KvStorage::F32, KvStorage::F16, KvStorage::Q8] {
+        for head_dim in [4usize, 8, 13, 64] {
+            let cfg = KvConfig {
+                q_heads: &[1],
+                kv_heads: &[1],
+                head_dim,
+                capacity: 11,
+                storage,
+                snapkv: None,
+                chunk: 1,
+            };
+            let mut mem = vec![0u32; cfg.words()];
+            let mut cache = KvCache::new(cfg, &mut mem).unwrap();
+            let q: Vec<f32> = (0..head_dim).map(|_| next()).collect();
+            for len in 0..=11usize {
+                if len > 0 {
+                    let k: Vec<f32> = (0..head_dim).map(|_| next()).collect();
+                    let v: Vec<f32> = (0..head_dim).map(|_| next()).collect();
+                    cache.append(0, len as u32 - 1, &k, &v).unwrap();
+                }
+                let view = cache.layer(0).unwrap();
+                let head = view.head(0).unwrap();
+                assert_eq!(head.len(), len);
+                let mut scores = vec![f32::NAN; len];
+                head.scores(&q, 0.125, &mut scores);
+                let w: Vec<f32> = (0..len).map(|_| next()).collect();
+                let mut out = vec![f32::NAN; head_dim];
+                head.weighted_v(&w, &mut out);
+                let mut out_rows = vec![0.0f32; head_dim];
+                let (mut k_row, mut v_row) = (vec![0.0; head_dim], vec![0.0; head_dim]);
+                let mut out64 = vec![0.0f64; head_dim];
+                for r in 0..len {
+                    let s = 0.125 * head.k_dot(r, &q);
+                    assert_eq!(
+                        scores[r].to_bits(),
+                        s.to_bits(),
+                        "{storage:?} hd {head_dim}"
+                    );
+                    head.v_axpy(r, w[r], &mut out_rows);
+                    // f64 reference on the stored (decoded) rows
+                    head.k_row_into(r, &mut k_row);
+                    head.v_row_into(r, &mut v_row);
+                    let s64: f64 = k_row
+                        .iter()
+                        .zip(&q)
+                        .map(|(a, b)| *a as f64 * *b as f64)
+                        .sum();
+                    assert!((scores[r] as f64 - 0.125 * s64).abs() < 1e-5 * head_dim as f64);
+                    for (o, x) in out64.iter_mut().zip(&v_row) {
+                        *o += w[r] as f64 * *x as f64;
+                    }
+                }
+                for d in 0..head_dim {
+                    assert_eq!(out[d].to_bits(), out_rows[d].to_bits(), "{storage:?} {len}");
+                    assert!((out[d] as f64 - out64[d]).abs() < 1e-5 * (len + 1) as f64);
+                }
+            }
+        }
+    }
+}
