@@ -16,7 +16,7 @@
 //! };
 //! // static mut SCRATCH: [f32; PLAN.scratch_floats()] = [0.0; PLAN.scratch_floats()];
 //! // static mut KV: [u32; PLAN.kv_words()] = [0; PLAN.kv_words()];
-//! assert_eq!(PLAN.scratch_floats(), 3 * 1280 + 1920 + 20 * 64 + 2 * 5120 + 512 + 1280 + 32000 + 5120 / 32 * 34 / 4);
+//! assert_eq!(PLAN.scratch_floats(), 3 * 1280 + 1920 + 20 * 64 + 2 * 5120 + 512 + 1280 + 64 + 32000 + 5120 / 32 * 34 / 4);
 //! // F32 rows: 8,064 floats per token (spec §4.1) plus a position tag per row and headers
 //! assert!(PLAN.kv_bytes() >= 512 * 8064 * 4);
 //! ```
@@ -33,6 +33,7 @@
 //! | `hb`, `hb2` | `max_l I_l` each | SwiGLU gate and up |
 //! | `scores` | KV capacity `C` | attention weights of one head |
 //! | `normw` | `max(d, hd)` | a norm weight, dequantised |
+//! | `rope` | `hd` | RoPE cosines and sines of the current position |
 //! | `logits` | `V` | output |
 //! | `moe` | MH-MoE scratch (0 without MoE) | |
 //! | `qx` | `⌈34·max(d, q·hd, I)/32 / 4⌉` | a `Q8_0` matvec input, quantised once (bytes) |
@@ -88,6 +89,8 @@ pub struct Scratch {
     pub scores: usize,
     /// Dequantised norm weight, `max(d, hd)`.
     pub normw: usize,
+    /// RoPE cosines and sines of the current position (`ops::rope_row_fill`), `hd`.
+    pub rope: usize,
     /// Logits `V`.
     pub logits: usize,
     /// MH-MoE layer scratch (0 without MoE).
@@ -121,6 +124,7 @@ impl Scratch {
             .saturating_add(self.hb2)
             .saturating_add(self.scores)
             .saturating_add(self.normw)
+            .saturating_add(self.rope)
             .saturating_add(self.logits)
             .saturating_add(self.moe)
             .saturating_add(self.qx)
@@ -188,6 +192,7 @@ impl Plan {
             hb2: config.max_ffn_dim(),
             scores: kv.capacity,
             normw,
+            rope: hd,
             logits: config.vocab_size,
             moe: match &config.moe {
                 Some(m) => m.scratch_len(),

@@ -197,8 +197,9 @@ fn forward_uses_no_more_than_planned() {
         let plan = Plan::new(m.config(), 40).unwrap();
         let (nf, nw) = (plan.scratch_floats(), plan.kv_words());
         // d 32: x, xb, xb2; qkv max (6+6)·16; att 6·16; hb, hb2 96; scores 40; normw 32;
-        // logits 300; qx: 96 inputs as Q8_0 = 3 blocks of 34 bytes = 26 floats (the last)
-        assert_eq!(nf, 3 * 32 + 192 + 96 + 2 * 96 + 40 + 32 + 300 + 26);
+        // rope 16; logits 300; qx: 96 inputs as Q8_0 = 3 blocks of 34 bytes = 26 floats (the
+        // last)
+        assert_eq!(nf, 3 * 32 + 192 + 96 + 2 * 96 + 40 + 32 + 16 + 300 + 26);
         assert_eq!(plan.scratch.qx, 26);
         assert!(plan.kv_bytes() >= 40 * 2 * (1 + 2 + 1 + 2 + 3) * 16 * 4);
         let sentinel = f32::from_bits(0x7fc0_beef);

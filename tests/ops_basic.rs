@@ -368,3 +368,18 @@ fn unaligned_weights_match_aligned() {
         }
     }
 }
+
+#[test]
+fn rope_row_rejects_bad_shapes() {
+    use picoformer::ops::{rope_row, rope_row_fill, RopeStyle};
+    let mut row = [0.0f32; 4];
+    assert!(rope_row_fill(&mut row, 3, 0, 1e4).is_err()); // odd head_dim
+    assert!(rope_row_fill(&mut row, 6, 0, 1e4).is_err()); // row length != head_dim
+    assert!(rope_row_fill(&mut row, 4, 0, f32::NAN).is_err());
+    assert!(rope_row_fill(&mut row, 4, 0, 0.0).is_err());
+    rope_row_fill(&mut row, 4, 7, 1e4).unwrap();
+    assert!(rope_row(&mut [0.0; 6], &row, RopeStyle::Neox).is_err()); // not whole heads
+    assert!(rope_row(&mut [0.0; 3], &row[..3], RopeStyle::Norm).is_err()); // odd row
+    assert!(rope_row(&mut [0.0; 0], &[], RopeStyle::Norm).is_err()); // empty row
+    rope_row(&mut [0.0; 8], &row, RopeStyle::Norm).unwrap();
+}

@@ -45,6 +45,7 @@ struct Buffers<'m> {
     hb2: &'m mut [f32],
     scores: &'m mut [f32],
     normw: &'m mut [f32],
+    rope: &'m mut [f32],
     logits: &'m mut [f32],
     moe: &'m mut [f32],
     /// Bytes of the `Q8_0`-quantised matvec input (see [`Input`]).
@@ -134,6 +135,7 @@ impl<'w, 'm> Session<'w, 'm> {
             hb2: take(&mut rest, s.hb2)?,
             scores: take(&mut rest, s.scores)?,
             normw: take(&mut rest, s.normw)?,
+            rope: take(&mut rest, s.rope)?,
             logits: take(&mut rest, s.logits)?,
             moe: take(&mut rest, s.moe)?,
             qx: as_bytes_mut(take(&mut rest, s.qx)?),
@@ -291,6 +293,8 @@ impl<'w, 'm> Session<'w, 'm> {
             RopeStyle::Interleaved => OpsRope::Norm,
         };
         let scale = 1.0 / math::sqrt(hd as f32);
+        // RoPE angles of this position, once for every head of every layer
+        ops::rope_row_fill(b.rope, hd, pos, c.rope_theta)?;
 
         // x = E[token]
         model.token_embd().dequant_row(token as usize, b.x)?;
@@ -325,8 +329,8 @@ impl<'w, 'm> Session<'w, 'm> {
                 rmsnorm_heads(q, &qn, hd, eps, b.normw)?;
                 rmsnorm_heads(k, &kn, hd, eps, b.normw)?;
             }
-            ops::rope_direct(q, hd, pos, c.rope_theta, rope)?;
-            ops::rope_direct(k, hd, pos, c.rope_theta, rope)?;
+            ops::rope_row(q, b.rope, rope)?;
+            ops::rope_row(k, b.rope, rope)?;
 
             // KV cache: K after RoPE, tagged with the true position.
             // SnapKV hook: `q` is this layer's rotated query at `pos`; the cache records it in

@@ -34,7 +34,8 @@ pub use matvec::{matvec, matvec_q8, matvec_q8_pre, matvec_q8_scratch_len};
 pub use par::{matvec_q8_pre_threads, matvec_threads, PAR_MIN_MACS};
 pub use rmsnorm::{rmsnorm, rmsnorm_inplace};
 pub use rope::{
-    rope, rope_direct, rope_inv_freq, rope_table_fill, rope_table_len, RopeStyle, RopeTable,
+    rope, rope_direct, rope_inv_freq, rope_row, rope_row_fill, rope_table_fill, rope_table_len,
+    RopeStyle, RopeTable,
 };
 pub use softmax::softmax;
 pub use topk::{argmax, topk, topk_into};

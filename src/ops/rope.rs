@@ -82,14 +82,59 @@ pub fn rope_table_fill(
         rope_table_len(head_dim, max_pos),
         table.len(),
     )?;
-    let half = head_dim / 2;
     for (p, row) in table.chunks_exact_mut(head_dim).enumerate() {
-        let (cos, sin) = row.split_at_mut(half);
-        for (j, (c, s)) in cos.iter_mut().zip(sin.iter_mut()).enumerate() {
-            let phi = p as f32 * rope_inv_freq(j, head_dim, theta);
-            *c = math::cos(phi);
-            *s = math::sin(phi);
-        }
+        fill_row(row, head_dim, p, theta);
+    }
+    Ok(())
+}
+
+/// `row = [cos φ(pos, j) for j < hd/2 | sin φ(pos, j) for j < hd/2]`.
+fn fill_row(row: &mut [f32], head_dim: usize, pos: usize, theta: f32) {
+    let (cos, sin) = row.split_at_mut(head_dim / 2);
+    for (j, (c, s)) in cos.iter_mut().zip(sin.iter_mut()).enumerate() {
+        let phi = pos as f32 * rope_inv_freq(j, head_dim, theta);
+        *c = math::cos(phi);
+        *s = math::sin(phi);
+    }
+}
+
+/// Fills `row` (length exactly `head_dim`) with the cosines and sines of one position: row
+/// `pos` of [`rope_table_fill`]'s table, without the rest of the table. A decoder computes it
+/// once per token and applies it to every head of every layer with [`rope_row`].
+///
+/// Errors: [`Error::InvalidParam`] for an odd or zero `head_dim` or a non-positive/non-finite
+/// `theta`; [`Error::Shape`] for a wrong row length.
+pub fn rope_row_fill(row: &mut [f32], head_dim: usize, pos: usize, theta: f32) -> Result<()> {
+    check_params(head_dim, theta)?;
+    super::check_len("rope row length", head_dim, row.len())?;
+    fill_row(row, head_dim, pos, theta);
+    Ok(())
+}
+
+/// Applies RoPE to every head of `x` with one position's `row` from [`rope_row_fill`] (its
+/// length is the head dimension). Equal bit for bit to [`rope`] and [`rope_direct`] at that
+/// position.
+///
+/// Errors: [`Error::InvalidParam`] for an odd or empty `row`; [`Error::Shape`] if
+/// `!x.len().is_multiple_of(row.len())`.
+///
+/// ```
+/// use picoformer::ops::{rope_direct, rope_row, rope_row_fill, RopeStyle};
+/// let mut row = [0.0f32; 4];
+/// rope_row_fill(&mut row, 4, 3, 10000.0)?;
+/// let (mut a, mut b) = ([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]);
+/// rope_row(&mut a, &row, RopeStyle::Neox)?;
+/// rope_direct(&mut b, 4, 3, 10000.0, RopeStyle::Neox)?;
+/// assert_eq!(a, b);
+/// # Ok::<(), picoformer::Error>(())
+/// ```
+pub fn rope_row(x: &mut [f32], row: &[f32], style: RopeStyle) -> Result<()> {
+    let hd = row.len();
+    check_params(hd, 1.0)?;
+    check_heads(x, hd)?;
+    let (cos, sin) = row.split_at(hd / 2);
+    for head in x.chunks_exact_mut(hd) {
+        rotate_head(head, cos, sin, style);
     }
     Ok(())
 }
