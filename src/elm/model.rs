@@ -169,7 +169,8 @@ struct LayerTensors<'w> {
 impl<'w> LayerTensors<'w> {
     fn scan(file: &File<'w>, layer: u32) -> LayerTensors<'w> {
         let mut slots = [None; Slot::ALL.len()];
-        for t in file.tensors() {
+        let mut tensors = file.tensors();
+        while let Some(t) = tensors.next_named(|name| is_layer(name, layer)) {
             let Some(suffix) = blk_suffix(t.name, layer) else {
                 continue;
             };
@@ -188,6 +189,28 @@ impl<'w> LayerTensors<'w> {
             .position(|s| *s == slot)
             .and_then(|i| self.slots.get(i).copied().flatten())
     }
+}
+
+/// `true` if the raw name starts `blk.{layer}.` (decimal, no leading zeros): the cheap
+/// pre-filter of [`blk_suffix`], on bytes, before the record is decoded.
+fn is_layer(name: &[u8], layer: u32) -> bool {
+    let mut digits = [0u8; 10];
+    let mut n = layer;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let layer_digits = digits.get(i..).unwrap_or(&[]);
+    name.strip_prefix(b"blk.")
+        .and_then(|r| r.strip_prefix(layer_digits))
+        .is_some_and(|r| r.first() == Some(&b'.'))
 }
 
 /// `rest` if `name` is `blk.{layer}.{rest}` (decimal, no leading zeros).
@@ -399,5 +422,40 @@ impl<'w> Model<'w> {
             .tensors()
             .map(|t| t.n_elements())
             .fold(0u64, |a, n| a.saturating_add(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{blk_suffix, is_layer};
+
+    /// The byte pre-filter accepts exactly the names `blk_suffix` accepts.
+    #[test]
+    fn is_layer_agrees_with_blk_suffix() {
+        let names = [
+            "blk.0.attn_norm.weight",
+            "blk.0.",
+            "blk.0",
+            "blk.00.x",
+            "blk.01.x",
+            "blk.1.x",
+            "blk.10.x",
+            "blk.12.ffn_up.weight",
+            "blk.4294967295.x",
+            "blk..x",
+            "blk.-1.x",
+            "output.weight",
+            "blkx.0.y",
+            "",
+        ];
+        for layer in [0u32, 1, 10, 12, 100, u32::MAX] {
+            for name in names {
+                assert_eq!(
+                    is_layer(name.as_bytes(), layer),
+                    blk_suffix(name, layer).is_some(),
+                    "{name} {layer}"
+                );
+            }
+        }
     }
 }
