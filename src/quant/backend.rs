@@ -85,8 +85,10 @@ mod imp {
             DType::Q8_0 => helium::dot_q8_f32(r, x),
         };
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
-        if dtype == DType::F32 {
-            return dsp::dot_f32(r, x);
+        match dtype {
+            DType::F32 => return dsp::dot_f32(r, x),
+            DType::F16 => return dsp::dot_f16(r, x),
+            DType::Q8_0 => {}
         }
         #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         row::dot(dtype, r, x)
@@ -122,11 +124,20 @@ mod imp {
             DType::Q8_0 => helium::matvec_q8_f32(rows, x, out),
         }
         #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
-        if dtype == DType::F32 {
-            for (o, r) in out.iter_mut().zip(rows) {
-                *o = dsp::dot_f32(r, x);
+        match dtype {
+            DType::F32 => {
+                for (o, r) in out.iter_mut().zip(rows) {
+                    *o = dsp::dot_f32(r, x);
+                }
+                return;
             }
-            return;
+            DType::F16 => {
+                for (o, r) in out.iter_mut().zip(rows) {
+                    *o = dsp::dot_f16(r, x);
+                }
+                return;
+            }
+            DType::Q8_0 => {}
         }
         #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         for (o, r) in out.iter_mut().zip(rows) {

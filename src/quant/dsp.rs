@@ -447,6 +447,54 @@ macro_rules! chunk_mla {
     };
 }
 
+/// One chunk of 8 f16 weights (16 bytes) with a 4-byte aligned row: 4 words → s20–s23
+/// (`VLDM`), widened to 8 f32 in s16–s23 by `VCVTB`/`VCVTT` (bottom half = the lower-addressed
+/// element; each word is read before it is overwritten), then `acc[l] += w[l] · x[l]`.
+macro_rules! chunk_f16_aligned {
+    () => {
+        concat!(
+            "vldmia {x}!, {{s8-s15}}\n",
+            "vldmia {w}!, {{s20-s23}}\n",
+            widen_f16!(),
+            chunk_mla!(),
+        )
+    };
+}
+
+/// [`chunk_f16_aligned`] for a row at any alignment (`LDR` pairs moved by `VMOV`).
+macro_rules! chunk_f16_unaligned {
+    () => {
+        concat!(
+            "vldmia {x}!, {{s8-s15}}\n",
+            "ldr {t0}, [{w}], #16\n",
+            "ldr {t1}, [{w}, #-12]\n",
+            "vmov s20, s21, {t0}, {t1}\n",
+            "ldr {t0}, [{w}, #-8]\n",
+            "ldr {t1}, [{w}, #-4]\n",
+            "vmov s22, s23, {t0}, {t1}\n",
+            widen_f16!(),
+            chunk_mla!(),
+        )
+    };
+}
+
+/// s20–s23 (8 packed f16, little-endian) → s16–s23 (8 f32), exact (binary16 → binary32 is;
+/// subnormal halves too: FPSCR.FZ only flushes binary32 subnormals, and none arise).
+macro_rules! widen_f16 {
+    () => {
+        concat!(
+            "vcvtb.f32.f16 s16, s20\n",
+            "vcvtt.f32.f16 s17, s20\n",
+            "vcvtb.f32.f16 s18, s21\n",
+            "vcvtt.f32.f16 s19, s21\n",
+            "vcvtb.f32.f16 s20, s22\n",
+            "vcvtt.f32.f16 s21, s22\n",
+            "vcvtb.f32.f16 s22, s23\n",
+            "vcvtt.f32.f16 s23, s23\n",
+        )
+    };
+}
+
 /// The lane loop around a chunk body: lanes start at +0.0; an odd first chunk runs alone, then
 /// pairs of chunks; the result `Σ lanes` in lane order (`acc.iter().sum()`, whose -0.0 start
 /// is exact: -0.0 + a = a) is left in `{t0}`. Chunks stay in ascending order.
@@ -525,6 +573,92 @@ fn lanes_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
     unsafe {
         asm!(
             lanes_asm!(chunk_unaligned!()),
+            x = inout(reg) x.as_ptr() => _,
+            w = inout(reg) row.as_ptr() => _,
+            n = inout(reg) chunks => _,
+            t0 = out(reg) sum,
+            t1 = out(reg) _,
+        );
+    }
+    Some(f32::from_bits(sum))
+}
+
+/// F16 row dot product with the FPU's `VCVTB`/`VCVTT.F32.F16` (one instruction per value;
+/// the portable conversion takes about seven), in the scalar
+/// [`dot_f16`](super::row::dot_f16)'s order — lane `l` of 8 accumulates `w[8i + l] · x[8i + l]`
+/// with `VMLA` (product rounded, then sum rounded), `Σ lanes` in lane order, then the tail in
+/// order ([`tail_f16`](super::row::tail_f16)) — so bit-identical to it (a NaN weight gives a
+/// NaN either way). Needs a row of exactly `2 · x.len()` bytes; anything else takes the scalar
+/// path. Used for F16 weights and for the F16 KV cache's `q · k`.
+#[inline]
+pub(crate) fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let chunks = x.len() / LANES;
+    if chunks == 0 || row.len() != 2 * x.len() {
+        return super::row::dot_f16(row, x);
+    }
+    let lanes = if (row.as_ptr() as usize).is_multiple_of(4) {
+        lanes_f16_aligned(row, x, chunks)
+    } else {
+        lanes_f16_unaligned(row, x, chunks)
+    };
+    let Some(lanes) = lanes else {
+        return super::row::dot_f16(row, x);
+    };
+    let (rt, xt) = (
+        row.get(chunks * LANES * 2..).unwrap_or(&[]),
+        x.get(chunks * LANES..).unwrap_or(&[]),
+    );
+    lanes + super::row::tail_f16(rt, xt)
+}
+
+/// `true` if `chunks ≥ 1` chunks of 8 fit both the f16 `row` (bytes) and `x`.
+#[inline(always)]
+fn fits_f16(row: &[u8], x: &[f32], chunks: usize) -> bool {
+    chunks > 0 && chunks.checked_mul(16).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
+}
+
+/// `Σ_l acc[l]` (lane order), `acc[l] = Σ_i f32(w[8i + l]) · x[8i + l]` for `i < chunks`, f16
+/// `row` 4-byte aligned; `None` unless [`fits_f16`].
+#[inline(always)]
+fn lanes_f16_aligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
+    if !fits_f16(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
+        return None;
+    }
+    let sum: u32;
+    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 16`
+    // bytes, 4-byte aligned (checked just above), exactly what the loop reads (`chunks ≥ 1`
+    // chunks of 8 values + 4 words). Only the stack is written: s0–s23 are saved and restored
+    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
+    // is unstable). Flags are clobbered by `LSRS`/`SUBS`; `VCVTB` may set FPSCR exception
+    // flags on a signalling NaN.
+    unsafe {
+        asm!(
+            lanes_asm!(chunk_f16_aligned!()),
+            x = inout(reg) x.as_ptr() => _,
+            w = inout(reg) row.as_ptr() => _,
+            n = inout(reg) chunks => _,
+            t0 = out(reg) sum,
+        );
+    }
+    Some(f32::from_bits(sum))
+}
+
+/// [`lanes_f16_aligned`] for a row at any alignment; `None` unless [`fits_f16`].
+#[inline(always)]
+fn lanes_f16_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
+    if !fits_f16(row, x, chunks) {
+        return None;
+    }
+    let sum: u32;
+    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 16`
+    // bytes (checked just above), read with `LDR` (unaligned allowed on Armv7-M/Armv8-M
+    // Mainline with the default CCR.UNALIGN_TRP = 0), exactly what the loop reads. Only the
+    // stack is written: s0–s23 are saved and restored around their use. Flags are clobbered by
+    // `LSRS`/`SUBS`; `VCVTB` may set FPSCR exception flags on a signalling NaN.
+    unsafe {
+        asm!(
+            lanes_asm!(chunk_f16_unaligned!()),
             x = inout(reg) x.as_ptr() => _,
             w = inout(reg) row.as_ptr() => _,
             n = inout(reg) chunks => _,

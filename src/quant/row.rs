@@ -64,11 +64,18 @@ pub(crate) fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
             *a += f16_at(w) * v;
         }
     }
+    acc.iter().sum::<f32>() + tail_f16(rt, xt)
+}
+
+/// `Σ w[c] · x[c]` in order over the little-endian f16 `row` bytes: the elements after the last
+/// full lane chunk, here and in the Arm DSP F16 kernel (same order, bit-identical).
+#[inline(always)]
+pub(crate) fn tail_f16(row: &[u8], x: &[f32]) -> f32 {
     let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(2).zip(xt) {
+    for (w, &v) in row.chunks_exact(2).zip(x) {
         tail += f16_at(w) * v;
     }
-    acc.iter().sum::<f32>() + tail
+    tail
 }
 
 /// Dot product of one stored row with `x`, dispatching on `dtype`.

@@ -53,6 +53,7 @@ pub fn for_each_check(f: &mut dyn FnMut(&Check)) {
     crate::golden_files::for_each_check(f);
     crate::bench::check_q8_simd(f);
     crate::bench::check_f32_simd(f);
+    crate::bench::check_f16_simd(f);
     #[cfg(feature = "ays")]
     crate::ays_check::for_each_check(f);
 }
