@@ -7,6 +7,11 @@ pub(crate) trait Cell: Copy {
     fn get(self) -> f32;
     /// A cell holding `x`.
     fn of(x: f32) -> Self;
+    /// The cells as plain f32, when they are (for kernels that take `&[f32]`).
+    fn as_f32s(cells: &[Self]) -> Option<&[f32]> {
+        let _ = cells;
+        None
+    }
 }
 
 impl Cell for f32 {
@@ -17,6 +22,10 @@ impl Cell for f32 {
     #[inline(always)]
     fn of(x: f32) -> Self {
         x
+    }
+    #[inline(always)]
+    fn as_f32s(cells: &[Self]) -> Option<&[f32]> {
+        Some(cells)
     }
 }
 

@@ -90,6 +90,9 @@ pub(crate) fn dot<Q: Cell>(storage: KvStorage, row: &[u32], q: &[Q]) -> f32 {
     match storage {
         KvStorage::F32 => dot_cells(row, q),
         KvStorage::F16 => {
+            if let Some(d) = Q::as_f32s(q).and_then(|q| crate::quant::dot_f16_words(row, q)) {
+                return d; // the Arm DSP kernel, same order and bits as below
+            }
             let mut acc = [0.0f32; LANES];
             let r4 = row.as_chunks::<4>().0;
             let q8 = q.as_chunks::<LANES>().0;
@@ -103,12 +106,16 @@ pub(crate) fn dot<Q: Cell>(storage: KvStorage, row: &[u32], q: &[Q]) -> f32 {
             let done = r4.len().min(q8.len());
             let rt = row.get(4 * done..).unwrap_or(&[]);
             let qt = q.get(LANES * done..).unwrap_or(&[]);
+            // the rest element by element, as `quant::row::tail_f16`
             let mut tail = 0.0f32;
             let mut qs = qt.chunks(2);
             for r in rt {
                 let (lo, hi) = halves(*r);
                 match qs.next() {
-                    Some([a, b]) => tail += lo * a.get() + hi * b.get(),
+                    Some([a, b]) => {
+                        tail += lo * a.get();
+                        tail += hi * b.get();
+                    }
                     Some([a]) => tail += lo * a.get(),
                     _ => break,
                 }

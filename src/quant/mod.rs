@@ -34,6 +34,27 @@ pub use backend::simd_backend;
 pub use backend::testing;
 pub(crate) use backend::{dot as row_dot, matvec as matvec_rows, matvec_q8 as matvec_rows_q8};
 
+/// `Σ_c v[c] · x[c]` over `x.len()` binary16 values `v` packed two per word (low half first),
+/// in [`row::dot_f16`]'s order, through the Arm DSP builds' `VCVTB` kernel; `None` on other
+/// builds (and when the words hold fewer than `x.len()` values): the caller's portable code,
+/// in the same order, is the path there. For the F16 KV cache.
+#[inline]
+pub(crate) fn dot_f16_words(words: &[u32], x: &[f32]) -> Option<f32> {
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    {
+        let n = x.len().checked_mul(2).filter(|&n| n <= 4 * words.len())?;
+        // SAFETY: `words` is initialised u32 storage of `4 · words.len() ≥ n` bytes, viewed as
+        // `n` bytes (u8 has no invalid values and alignment 1) for the borrow of `words`.
+        let bytes = unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), n) };
+        Some(dsp::dot_f16(bytes, x))
+    }
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
+    {
+        let _ = (words, x);
+        None
+    }
+}
+
 pub use dtype::DType;
 pub use f16::f16_to_f32;
 pub use matrix::Matrix;
