@@ -184,7 +184,10 @@ pub(crate) fn axpy(storage: KvStorage, row: &[u32], weight: f32, out: &mut [f32]
             }
         }
         KvStorage::F16 => {
-            let mut outs = out.chunks_mut(2);
+            // the Arm DSP kernel takes whole groups of 8 (each element's `o + w·v` the same)
+            let done = crate::quant::axpy_f16_words(row, weight, out);
+            let row = row.get(done / 2..).unwrap_or(&[]);
+            let mut outs = out.get_mut(done..).unwrap_or(&mut []).chunks_mut(2);
             for r in row {
                 let (lo, hi) = halves(*r);
                 match outs.next() {

@@ -55,6 +55,23 @@ pub(crate) fn dot_f16_words(words: &[u32], x: &[f32]) -> Option<f32> {
     }
 }
 
+/// `out[c] += weight · v[c]` for binary16 values `v` packed two per word (low half first),
+/// through the Arm DSP builds' `VCVTB` kernel for the first multiple of 8 values; returns how
+/// many it did (0 on other builds), the caller's portable code does the rest. For the F16 KV
+/// cache.
+#[inline]
+pub(crate) fn axpy_f16_words(words: &[u32], weight: f32, out: &mut [f32]) -> usize {
+    #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]
+    {
+        dsp::axpy_f16_words(words, weight, out)
+    }
+    #[cfg(not(all(target_arch = "arm", picoformer_arm_dsp)))]
+    {
+        let _ = (words, weight, out);
+        0
+    }
+}
+
 pub use dtype::DType;
 pub use f16::f16_to_f32;
 pub use matrix::Matrix;

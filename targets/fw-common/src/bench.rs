@@ -316,6 +316,79 @@ pub fn check_f16_simd(f: &mut dyn FnMut(&crate::Check)) {
     });
 }
 
+/// The F16 KV cache's `out += w · v` (`HeadView::v_axpy`; the `VCVTB` kernel on DSP builds for
+/// each group of 8) must give exactly `o + w · v` per element: values exactly representable in
+/// binary16 (so storing them loses nothing), head dims with and without a tail after the
+/// last group of 8. Skipped (and compiled out) on builds without a SIMD path, where the
+/// portable code runs (tested on the host, `tests/kv_ring.rs`).
+pub fn check_kv_f16_axpy(f: &mut dyn FnMut(&crate::Check)) {
+    use picoformer::kv::{KvCache, KvConfig, KvStorage};
+    use picoformer::quant::testing::dot_simd;
+    if dot_simd(DType::F16, &[], &[]).is_none() {
+        return;
+    }
+    let mut rng = Rng(0x51ed_270b);
+    let mut mismatches = 0u32;
+    let mut ok = true;
+    for hd in [8usize, 13, 64] {
+        let cfg = KvConfig {
+            q_heads: &[1],
+            kv_heads: &[1],
+            head_dim: hd,
+            capacity: 3,
+            storage: KvStorage::F16,
+            snapkv: None,
+            chunk: 1,
+        };
+        let mut mem = [0u32; 512];
+        let Some(mem) = mem.get_mut(..cfg.words()) else {
+            ok = false;
+            continue;
+        };
+        let Ok(mut cache) = KvCache::new(cfg, mem) else {
+            ok = false;
+            continue;
+        };
+        // multiples of 2^-10 in (-1, 1) and of 2^-4 in (-64, 64): exact in binary16
+        let mut v = [0.0f32; 64];
+        let k = [0.0f32; 64];
+        for (i, x) in v.iter_mut().take(hd).enumerate() {
+            *x = if i % 2 == 0 {
+                (rng.bits() % 2047) as f32 / 1024.0 - 1.0
+            } else {
+                (rng.bits() % 2047) as f32 / 16.0 - 64.0
+            };
+        }
+        ok &= cache.append(0, 0, &k[..hd], &v[..hd]).is_ok();
+        let Ok(head) = cache.layer(0).and_then(|l| {
+            l.head(0)
+                .ok_or(picoformer::Error::InvalidParam { what: "lane" })
+        }) else {
+            ok = false;
+            continue;
+        };
+        let w = rng.next();
+        let mut out = [0.0f32; 64];
+        let mut want = [0.0f32; 64];
+        for (o, x) in out.iter_mut().zip(want.iter_mut()).take(hd) {
+            *o = rng.next() * 8.0;
+            *x = *o;
+        }
+        head.v_axpy(0, w, &mut out[..hd]);
+        for (x, vv) in want.iter_mut().zip(v).take(hd) {
+            *x += w * vv;
+        }
+        for (a, b) in out.iter().zip(want).take(hd) {
+            mismatches += u32::from(a.to_bits() != b.to_bits());
+        }
+    }
+    f(&crate::Check {
+        name: "kv/f16_axpy_bitexact",
+        worst: mismatches as f32,
+        pass: ok && mismatches == 0,
+    });
+}
+
 /// The SIMD F32 row dot product and matvec must equal the scalar one bit for bit: random
 /// values of mixed magnitude and sign, lengths with and without a tail (not a multiple of 8),
 /// odd and even numbers of 8-value chunks, aligned and unaligned rows (`VLDM` and `LDR`
