@@ -399,30 +399,52 @@ unsafe fn grouped_rows<const C: usize>(
 /// bytes; anything else takes the scalar path.
 #[inline]
 pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let chunks = x.len() / LANES;
-    if chunks == 0 || row.len() != 4 * x.len() {
-        return super::row::dot_f32(row, x);
-    }
-    let lanes = if (row.as_ptr() as usize).is_multiple_of(4) {
-        lanes_aligned(row, x, chunks)
-    } else {
-        lanes_unaligned(row, x, chunks)
-    };
-    let Some(lanes) = lanes else {
-        return super::row::dot_f32(row, x);
-    };
-    let (rt, xt) = (
-        row.get(chunks * LANES * 4..).unwrap_or(&[]),
-        x.get(chunks * LANES..).unwrap_or(&[]),
-    );
-    lanes + super::row::tail_f32(rt, xt)
+    lanes_dot::<4>(
+        row,
+        x,
+        lanes_aligned,
+        lanes_unaligned,
+        super::row::dot_f32,
+        super::row::tail_f32,
+    )
 }
 
-/// `true` if `chunks ≥ 1` chunks of 8 fit both `row` (bytes) and `x`.
+/// The shared frame of [`dot_f32`] and [`dot_f16`] (`B` bytes per weight): the lane loop over
+/// the whole chunks of 8 (`aligned` for a 4-byte aligned row, else `unaligned`), then the
+/// scalar `tail`; `scalar` for anything the lane loop does not take.
 #[inline(always)]
-fn fits(row: &[u8], x: &[f32], chunks: usize) -> bool {
-    chunks > 0 && chunks.checked_mul(32).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
+fn lanes_dot<const B: usize>(
+    row: &[u8],
+    x: &[f32],
+    aligned: impl Fn(&[u8], &[f32], usize) -> Option<f32>,
+    unaligned: impl Fn(&[u8], &[f32], usize) -> Option<f32>,
+    scalar: impl Fn(&[u8], &[f32]) -> f32,
+    tail: impl Fn(&[u8], &[f32]) -> f32,
+) -> f32 {
+    const LANES: usize = 8;
+    let chunks = x.len() / LANES;
+    if chunks == 0 || row.len() != B * x.len() {
+        return scalar(row, x);
+    }
+    let lanes = if (row.as_ptr() as usize).is_multiple_of(4) {
+        aligned(row, x, chunks)
+    } else {
+        unaligned(row, x, chunks)
+    };
+    let Some(lanes) = lanes else {
+        return scalar(row, x);
+    };
+    let (rt, xt) = (
+        row.get(chunks * LANES * B..).unwrap_or(&[]),
+        x.get(chunks * LANES..).unwrap_or(&[]),
+    );
+    lanes + tail(rt, xt)
+}
+
+/// `true` if `chunks ≥ 1` chunks of 8 fit both `row` (`B` bytes per weight) and `x`.
+#[inline(always)]
+fn fits<const B: usize>(row: &[u8], x: &[f32], chunks: usize) -> bool {
+    chunks > 0 && chunks.checked_mul(8 * B).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
 }
 
 /// One chunk of 8 with a 4-byte aligned row: `acc[l] += w[l] · x[l]` (s0–s7).
@@ -559,56 +581,75 @@ macro_rules! lanes_asm {
     };
 }
 
-/// `Σ_l acc[l]` (in lane order) with `acc[l] = Σ_i w[8i + l] · x[8i + l]` for `i < chunks`;
-/// `None` unless `row` is 4-byte aligned and [`fits`].
-#[inline(always)]
-fn lanes_aligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
-    if !fits(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
-        return None;
-    }
-    let sum: u32;
-    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
-    // bytes, 4-byte aligned (checked just above), exactly what the loop reads (`chunks ≥ 1`
-    // chunks of 8 + 8 words). Only the stack is written: s0–s23 are saved and restored
-    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
-    // is unstable). Flags are clobbered by `LSRS`/`SUBS`.
-    unsafe {
-        asm!(
-            lanes_asm!(chunk_aligned!()),
-            x = inout(reg) x.as_ptr() => _,
-            w = inout(reg) row.as_ptr() => _,
-            n = inout(reg) chunks => _,
-            t0 = out(reg) sum,
-        );
-    }
-    Some(f32::from_bits(sum))
+/// Defines the lane loops of one weight type (`$bytes` bytes per weight, chunk bodies
+/// `$chunk_aligned` / `$chunk_unaligned`): `$aligned(row, x, chunks)` for a 4-byte aligned row
+/// (`VLDM` weight loads), `$unaligned` for a row at any alignment (`LDR`s, unaligned allowed on
+/// Armv7-M/Armv8-M Mainline with the default CCR.UNALIGN_TRP = 0). Each returns
+/// `Σ_l acc[l]` (in lane order) with `acc[l] = Σ_i w[8i + l] · x[8i + l]` for `i < chunks`, or
+/// `None` unless the row (and, for `$aligned`, its alignment) [`fits`].
+macro_rules! lanes_fns {
+    ($aligned:ident, $unaligned:ident, $chunk_aligned:ident, $chunk_unaligned:ident, $bytes:literal) => {
+        #[inline(always)]
+        fn $aligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
+            if !fits::<$bytes>(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
+                return None;
+            }
+            let sum: u32;
+            // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least
+            // `chunks · 8 · $bytes` bytes, 4-byte aligned (checked just above), exactly what
+            // the loop reads (`chunks ≥ 1` chunks of 8 values). Only the stack is written:
+            // s0–s23 are saved and restored around their use (rustc cannot name FPU registers
+            // on these targets: its `vfp2` feature is unstable). Flags are clobbered by
+            // `LSRS`/`SUBS`; `VCVTB` may set FPSCR exception flags on a signalling NaN.
+            unsafe {
+                asm!(
+                    lanes_asm!($chunk_aligned!()),
+                    x = inout(reg) x.as_ptr() => _,
+                    w = inout(reg) row.as_ptr() => _,
+                    n = inout(reg) chunks => _,
+                    t0 = out(reg) sum,
+                );
+            }
+            Some(f32::from_bits(sum))
+        }
+
+        #[inline(always)]
+        fn $unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
+            if !fits::<$bytes>(row, x, chunks) {
+                return None;
+            }
+            let sum: u32;
+            // SAFETY: as in the aligned loop, with the weights read by `LDR` (any alignment on
+            // Armv7-M/Armv8-M Mainline with the default CCR.UNALIGN_TRP = 0).
+            unsafe {
+                asm!(
+                    lanes_asm!($chunk_unaligned!()),
+                    x = inout(reg) x.as_ptr() => _,
+                    w = inout(reg) row.as_ptr() => _,
+                    n = inout(reg) chunks => _,
+                    t0 = out(reg) sum,
+                    t1 = out(reg) _,
+                );
+            }
+            Some(f32::from_bits(sum))
+        }
+    };
 }
 
-/// [`lanes_aligned`] for a row at any alignment; `None` unless [`fits`].
-#[inline(always)]
-fn lanes_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
-    if !fits(row, x, chunks) {
-        return None;
-    }
-    let sum: u32;
-    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 32`
-    // bytes (checked just above), read with `LDR` (unaligned allowed on Armv7-M/Armv8-M
-    // Mainline with the default CCR.UNALIGN_TRP = 0), exactly what the loop reads (`chunks ≥ 1`
-    // chunks of 8 + 8 words). Only the stack is written: s0–s23 are saved and restored
-    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
-    // is unstable). Flags are clobbered by `LSRS`/`SUBS`.
-    unsafe {
-        asm!(
-            lanes_asm!(chunk_unaligned!()),
-            x = inout(reg) x.as_ptr() => _,
-            w = inout(reg) row.as_ptr() => _,
-            n = inout(reg) chunks => _,
-            t0 = out(reg) sum,
-            t1 = out(reg) _,
-        );
-    }
-    Some(f32::from_bits(sum))
-}
+lanes_fns!(
+    lanes_aligned,
+    lanes_unaligned,
+    chunk_aligned,
+    chunk_unaligned,
+    4
+);
+lanes_fns!(
+    lanes_f16_aligned,
+    lanes_f16_unaligned,
+    chunk_f16_aligned,
+    chunk_f16_unaligned,
+    2
+);
 
 /// F16 row dot product with the FPU's `VCVTB`/`VCVTT.F32.F16` (one instruction per value;
 /// the portable conversion takes about seven), in the scalar
@@ -619,81 +660,14 @@ fn lanes_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
 /// path. Used for F16 weights and for the F16 KV cache's `q · k`.
 #[inline]
 pub(crate) fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let chunks = x.len() / LANES;
-    if chunks == 0 || row.len() != 2 * x.len() {
-        return super::row::dot_f16(row, x);
-    }
-    let lanes = if (row.as_ptr() as usize).is_multiple_of(4) {
-        lanes_f16_aligned(row, x, chunks)
-    } else {
-        lanes_f16_unaligned(row, x, chunks)
-    };
-    let Some(lanes) = lanes else {
-        return super::row::dot_f16(row, x);
-    };
-    let (rt, xt) = (
-        row.get(chunks * LANES * 2..).unwrap_or(&[]),
-        x.get(chunks * LANES..).unwrap_or(&[]),
-    );
-    lanes + super::row::tail_f16(rt, xt)
-}
-
-/// `true` if `chunks ≥ 1` chunks of 8 fit both the f16 `row` (bytes) and `x`.
-#[inline(always)]
-fn fits_f16(row: &[u8], x: &[f32], chunks: usize) -> bool {
-    chunks > 0 && chunks.checked_mul(16).is_some_and(|b| b <= row.len()) && chunks * 8 <= x.len()
-}
-
-/// `Σ_l acc[l]` (lane order), `acc[l] = Σ_i f32(w[8i + l]) · x[8i + l]` for `i < chunks`, f16
-/// `row` 4-byte aligned; `None` unless [`fits_f16`].
-#[inline(always)]
-fn lanes_f16_aligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
-    if !fits_f16(row, x, chunks) || !(row.as_ptr() as usize).is_multiple_of(4) {
-        return None;
-    }
-    let sum: u32;
-    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 16`
-    // bytes, 4-byte aligned (checked just above), exactly what the loop reads (`chunks ≥ 1`
-    // chunks of 8 values + 4 words). Only the stack is written: s0–s23 are saved and restored
-    // around their use (rustc cannot name FPU registers on these targets: its `vfp2` feature
-    // is unstable). Flags are clobbered by `LSRS`/`SUBS`; `VCVTB` may set FPSCR exception
-    // flags on a signalling NaN.
-    unsafe {
-        asm!(
-            lanes_asm!(chunk_f16_aligned!()),
-            x = inout(reg) x.as_ptr() => _,
-            w = inout(reg) row.as_ptr() => _,
-            n = inout(reg) chunks => _,
-            t0 = out(reg) sum,
-        );
-    }
-    Some(f32::from_bits(sum))
-}
-
-/// [`lanes_f16_aligned`] for a row at any alignment; `None` unless [`fits_f16`].
-#[inline(always)]
-fn lanes_f16_unaligned(row: &[u8], x: &[f32], chunks: usize) -> Option<f32> {
-    if !fits_f16(row, x, chunks) {
-        return None;
-    }
-    let sum: u32;
-    // SAFETY: `x` holds `chunks · 8` f32 (4-byte aligned) and `row` at least `chunks · 16`
-    // bytes (checked just above), read with `LDR` (unaligned allowed on Armv7-M/Armv8-M
-    // Mainline with the default CCR.UNALIGN_TRP = 0), exactly what the loop reads. Only the
-    // stack is written: s0–s23 are saved and restored around their use. Flags are clobbered by
-    // `LSRS`/`SUBS`; `VCVTB` may set FPSCR exception flags on a signalling NaN.
-    unsafe {
-        asm!(
-            lanes_asm!(chunk_f16_unaligned!()),
-            x = inout(reg) x.as_ptr() => _,
-            w = inout(reg) row.as_ptr() => _,
-            n = inout(reg) chunks => _,
-            t0 = out(reg) sum,
-            t1 = out(reg) _,
-        );
-    }
-    Some(f32::from_bits(sum))
+    lanes_dot::<2>(
+        row,
+        x,
+        lanes_f16_aligned,
+        lanes_f16_unaligned,
+        super::row::dot_f16,
+        super::row::tail_f16,
+    )
 }
 
 /// `out[c] += weight · f32(v[c])` for the first `8 · ⌊min(out.len(), 2 · words.len()) / 8⌋`
