@@ -256,66 +256,6 @@ pub fn run(measure: &mut dyn FnMut(&'static str, usize, &mut dyn FnMut())) -> bo
     ok
 }
 
-/// The SIMD F16 row dot product (`VCVTB` on DSP builds, Helium on M55) and matvec must equal
-/// the scalar one bit for bit: random f16 weights of mixed magnitude and sign (subnormals,
-/// ±0 and the largest finite values included), lengths with and without a tail, aligned and
-/// unaligned rows. The F16 KV cache's `q · k` goes through the same kernel. Skipped when the
-/// build has no SIMD path.
-pub fn check_f16_simd(f: &mut dyn FnMut(&crate::Check)) {
-    use picoformer::quant::testing::{dot_scalar, dot_simd};
-    if dot_simd(DType::F16, &[], &[]).is_none() {
-        return;
-    }
-    const N: usize = 75; // 9 chunks of 8 + a tail of 3
-    const ROWS: usize = 5;
-    let mut rng = Rng(0x9e37_79b9);
-    let mut mismatches = 0u32;
-    let mut ok = true;
-    let mut buf = [0u32; (ROWS * N * 2 + 4) / 4];
-    let mut x = [0.0f32; N];
-    for round in 0..8 {
-        for v in x.iter_mut() {
-            *v = rng.next() * (1 << (rng.bits() % 16)) as f32;
-        }
-        // offsets 0 (4-byte aligned rows) and 2 (rows at 2 mod 4: the LDR path)
-        let off = 2 * (round % 2);
-        let mut bytes = [0u8; ROWS * N * 2 + 4];
-        for c in bytes[off..off + ROWS * N * 2].chunks_exact_mut(2) {
-            // every exponent (0 = subnormal/zero, 31 = inf/NaN is skipped), random mantissa
-            let h = (rng.bits() & 0x83ff) as u16 | (((rng.bits() % 31) as u16) << 10);
-            c.copy_from_slice(&h.to_le_bytes());
-        }
-        for (w, c) in buf.iter_mut().zip(bytes.chunks_exact(4)) {
-            *w = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        // SAFETY: `buf` is plain u32 storage of exactly `bytes.len()` bytes, viewed as bytes.
-        let view = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), bytes.len()) };
-        let rows = &view[off..off + ROWS * N * 2];
-        for n in [N, N - 3, 64, 16, 8, 5] {
-            for r in rows.chunks_exact(N * 2) {
-                let r = &r[..n * 2];
-                let want = dot_scalar(DType::F16, r, &x[..n]);
-                let got = dot_simd(DType::F16, r, &x[..n]).unwrap_or(f32::NAN);
-                mismatches += u32::from(want.to_bits() != got.to_bits());
-            }
-        }
-        let mut out = [0.0f32; ROWS];
-        let Ok(m) = Matrix::new(DType::F16, ROWS, N, rows) else {
-            ok = false;
-            break;
-        };
-        ok &= ops::matvec(&mut out, &m, &x).is_ok();
-        for (r, o) in rows.chunks_exact(N * 2).zip(out) {
-            mismatches += u32::from(dot_scalar(DType::F16, r, &x).to_bits() != o.to_bits());
-        }
-    }
-    f(&crate::Check {
-        name: "simd/f16_vs_scalar_bitexact",
-        worst: mismatches as f32,
-        pass: ok && mismatches == 0,
-    });
-}
-
 /// The F16 KV cache's `out += w · v` (`HeadView::v_axpy`; the `VCVTB` kernel on DSP builds for
 /// each group of 8) must give exactly `o + w · v` per element: values exactly representable in
 /// binary16 (so storing them loses nothing), head dims with and without a tail after the
@@ -394,57 +334,98 @@ pub fn check_kv_f16_axpy(f: &mut dyn FnMut(&crate::Check)) {
 /// odd and even numbers of 8-value chunks, aligned and unaligned rows (`VLDM` and `LDR`
 /// weight loads). Skipped when the build has no SIMD path.
 pub fn check_f32_simd(f: &mut dyn FnMut(&crate::Check)) {
+    let mut rng = Rng(0x2545_f491);
+    check_rows_simd(
+        f,
+        DType::F32,
+        "simd/f32_vs_scalar_bitexact",
+        1,
+        &mut |i, c| {
+            let v = rng.next() / (1 << (i % 11)) as f32;
+            c.copy_from_slice(&v.to_le_bytes());
+        },
+    );
+}
+
+/// The same for F16 rows (`VCVTB` on DSP builds, Helium on M55; the F16 KV cache's `q · k`
+/// goes through the same kernel): random f16 weights of every finite exponent (subnormals and
+/// ±0 included), rows at 2 mod 4 for the `LDR` path.
+pub fn check_f16_simd(f: &mut dyn FnMut(&crate::Check)) {
+    let mut rng = Rng(0x9e37_79b9);
+    check_rows_simd(
+        f,
+        DType::F16,
+        "simd/f16_vs_scalar_bitexact",
+        2,
+        &mut |_, c| {
+            let h = (rng.bits() & 0x83ff) as u16 | (((rng.bits() % 31) as u16) << 10);
+            c.copy_from_slice(&h.to_le_bytes());
+        },
+    );
+}
+
+/// [`check_f32_simd`] / [`check_f16_simd`]: rows of `dtype` filled element by element by
+/// `fill(index, bytes)`, every other round at byte offset `odd` (an unaligned row), checked
+/// through `dot_simd` and `ops::matvec` against `dot_scalar`, bit for bit.
+fn check_rows_simd(
+    f: &mut dyn FnMut(&crate::Check),
+    dtype: DType,
+    name: &'static str,
+    odd: usize,
+    fill: &mut dyn FnMut(usize, &mut [u8]),
+) {
     use picoformer::quant::testing::{dot_scalar, dot_simd};
-    if dot_simd(DType::F32, &[], &[]).is_none() {
+    if dot_simd(dtype, &[], &[]).is_none() {
         return;
     }
     const N: usize = 75; // 9 chunks of 8 + a tail of 3
     const ROWS: usize = 5;
-    let mut rng = Rng(0x2545_f491);
+    const MAX: usize = ROWS * N * 4 + 4;
+    let size = if dtype == DType::F16 { 2 } else { 4 };
+    let mut rng = Rng(0x1234_5678);
     let mut mismatches = 0u32;
     let mut ok = true;
-    // Backing storage aligned to 4 so offset 0 is an aligned row and offset 1 an unaligned one.
-    let mut buf = [0u32; (ROWS * N * 4 + 4) / 4];
+    // Backing storage aligned to 4 so offset 0 is an aligned row and `odd` an unaligned one.
+    let mut buf = [0u32; MAX / 4];
     let mut x = [0.0f32; N];
     for round in 0..8 {
         for v in x.iter_mut() {
             *v = rng.next() * (1 << (rng.bits() % 16)) as f32;
         }
-        let off = round % 2;
-        let mut bytes = [0u8; ROWS * N * 4 + 4];
-        for (i, c) in bytes[off..off + ROWS * N * 4]
-            .chunks_exact_mut(4)
+        let off = odd * (round % 2);
+        let mut bytes = [0u8; MAX];
+        for (i, c) in bytes[off..off + ROWS * N * size]
+            .chunks_exact_mut(size)
             .enumerate()
         {
-            let v = rng.next() / (1 << (i % 11)) as f32;
-            c.copy_from_slice(&v.to_le_bytes());
+            fill(i, c);
         }
         for (w, c) in buf.iter_mut().zip(bytes.chunks_exact(4)) {
             *w = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
         }
         // SAFETY: `buf` is plain u32 storage of exactly `bytes.len()` bytes, viewed as bytes.
         let view = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), bytes.len()) };
-        let rows = &view[off..off + ROWS * N * 4];
-        for n in [N, N - 3, 64, 16, 8] {
-            for r in rows.chunks_exact(N * 4) {
-                let r = &r[..n * 4];
-                let want = dot_scalar(DType::F32, r, &x[..n]);
-                let got = dot_simd(DType::F32, r, &x[..n]).unwrap_or(f32::NAN);
+        let rows = &view[off..off + ROWS * N * size];
+        for n in [N, N - 3, 64, 16, 8, 5] {
+            for r in rows.chunks_exact(N * size) {
+                let r = &r[..n * size];
+                let want = dot_scalar(dtype, r, &x[..n]);
+                let got = dot_simd(dtype, r, &x[..n]).unwrap_or(f32::NAN);
                 mismatches += u32::from(want.to_bits() != got.to_bits());
             }
         }
         let mut out = [0.0f32; ROWS];
-        let Ok(m) = Matrix::new(DType::F32, ROWS, N, rows) else {
+        let Ok(m) = Matrix::new(dtype, ROWS, N, rows) else {
             ok = false;
             break;
         };
         ok &= ops::matvec(&mut out, &m, &x).is_ok();
-        for (r, o) in rows.chunks_exact(N * 4).zip(out) {
-            mismatches += u32::from(dot_scalar(DType::F32, r, &x).to_bits() != o.to_bits());
+        for (r, o) in rows.chunks_exact(N * size).zip(out) {
+            mismatches += u32::from(dot_scalar(dtype, r, &x).to_bits() != o.to_bits());
         }
     }
     f(&crate::Check {
-        name: "simd/f32_vs_scalar_bitexact",
+        name,
         worst: mismatches as f32,
         pass: ok && mismatches == 0,
     });
