@@ -23,7 +23,7 @@
 //! | `alloc` | convenience constructors that allocate (never used by kernels) |
 //! | `std` | implies `alloc`; runtime SIMD detection on the host |
 //! | `defmt` | `defmt::Format` for public types |
-//! | `fast-math` | `micromath` approximations instead of `libm` (see [`math`]) |
+//! | `fast-math` | `micromath` approximations instead of the default `exp_poly` and `libm` (see [`math`]) |
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]

@@ -6,7 +6,7 @@
 //! | [`matvec_q8`] / [`matvec_q8_pre`] (Q8_0 × Q8_0) | `matvec` | [`Error::NonFinite`] (from the quantiser) |
 //! | [`rmsnorm`], [`rmsnorm_inplace`] | `rmsnorm` | [`Error::NonFinite`] |
 //! | [`softmax`] | `softmax` | NaN or `+inf` → error; `-inf` → probability 0 (masking) |
-//! | [`rope`], [`rope_direct`] | `rope` | propagate |
+//! | [`rope`], [`rope_direct`], [`rope_row`] | `rope` | propagate |
 //! | [`silu`], [`swiglu`] | `activation` | propagate (as PyTorch) |
 //! | [`topk`], [`topk_into`], [`argmax`] | `topk` | NaN → error; ±inf are ordinary values |
 //! | [`dot`], [`axpy`] | `vector` | propagate |
