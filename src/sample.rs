@@ -78,18 +78,51 @@ fn check_finite(logits: &[f32]) -> Result<()> {
 
 /// `argmax_i logits[i]`, the lowest index on ties.
 ///
+/// Two branch-light passes that vectorise (a 32,000-entry vocabulary took 6 % of a 15M-model
+/// decode step as one compare-and-branch loop): the maximum and the NaN check over 8 lanes,
+/// then the first 8-group holding the maximum. `±0.0` compare equal, as they did.
+///
 /// # Errors
 /// [`Error::InvalidParam`] for empty logits, [`Error::NonFinite`] if any is NaN.
 pub fn greedy(logits: &[f32]) -> Result<u32> {
-    check_finite(logits)?;
-    let mut best = 0usize;
-    let mut best_v = logits.first().copied().unwrap_or(f32::NEG_INFINITY);
-    for (i, &v) in logits.iter().enumerate() {
-        if v > best_v {
-            best = i;
-            best_v = v;
+    if logits.is_empty() {
+        return Err(Error::InvalidParam {
+            what: "sampling needs at least one logit",
+        });
+    }
+    let (groups, tail) = logits.as_chunks::<8>();
+    let mut lane_max = [f32::NEG_INFINITY; 8];
+    let mut lane_nan = [false; 8];
+    for g in groups {
+        for ((m, n), &v) in lane_max.iter_mut().zip(lane_nan.iter_mut()).zip(g) {
+            *n |= v.is_nan();
+            if v > *m {
+                *m = v;
+            }
         }
     }
+    let mut max = f32::NEG_INFINITY;
+    let mut nan = lane_nan.iter().any(|&n| n);
+    for &v in lane_max.iter().chain(tail) {
+        nan |= v.is_nan();
+        if v > max {
+            max = v;
+        }
+    }
+    if nan {
+        return Err(Error::NonFinite { what: "logits" });
+    }
+    // the maximum is one of the logits (none is NaN): its first position
+    let group = groups
+        .iter()
+        .position(|g| g.iter().fold(false, |hit, &v| hit | (v == max)));
+    let best = match group {
+        Some(k) => {
+            let g = groups.get(k).map_or(&[][..], |g| &g[..]);
+            8 * k + g.iter().position(|&v| v == max).unwrap_or(0)
+        }
+        None => 8 * groups.len() + tail.iter().position(|&v| v == max).unwrap_or(0),
+    };
     u32::try_from(best).map_err(|_| Error::InvalidParam {
         what: "vocabulary exceeds u32",
     })

@@ -32,6 +32,44 @@ fn greedy_ties_lowest_index() {
     assert!(sample::greedy(&[]).is_err());
 }
 
+/// The two-pass greedy equals the plain first-strict-maximum scan on every length 1..=40 and
+/// values drawn from a small set (many ties, ±0, ±inf) with the maximum at every position;
+/// any NaN anywhere is an error.
+#[test]
+fn greedy_equals_the_reference_scan() {
+    let reference = |x: &[f32]| {
+        let mut best = 0;
+        for (i, &v) in x.iter().enumerate() {
+            if v > x[best] {
+                best = i;
+            }
+        }
+        best as u32
+    };
+    let pool = [
+        -1.5f32,
+        -0.0,
+        0.0,
+        0.5,
+        2.0,
+        2.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ];
+    let mut rng = Rng::new(7);
+    for len in 1..=40usize {
+        for _ in 0..200 {
+            let mut x: Vec<f32> = (0..len)
+                .map(|_| pool[rng.next_u32() as usize % pool.len()])
+                .collect();
+            assert_eq!(sample::greedy(&x).unwrap(), reference(&x), "{x:?}");
+            let at = rng.next_u32() as usize % len;
+            x[at] = f32::NAN;
+            assert!(matches!(sample::greedy(&x), Err(Error::NonFinite { .. })));
+        }
+    }
+}
+
 fn histogram(n: usize, draws: usize, mut f: impl FnMut() -> u32) -> Vec<f64> {
     let mut h = vec![0usize; n];
     for _ in 0..draws {
