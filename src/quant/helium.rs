@@ -344,11 +344,12 @@ fn finish_f32(lanes: f32, row: &[u8], x: &[f32], chunks: usize) -> f32 {
     lanes + super::row::tail_f32(rt, xt)
 }
 
-/// Full chunks of 8 of an F32 row with `x`, if the row is exactly `4 · x.len()` bytes.
+/// Full chunks of 8 of a row of `B`-byte weights (F32: 4, F16: 2) with `x`, if the row is
+/// exactly `B · x.len()` bytes.
 #[inline(always)]
-fn chunks_f32(row: &[u8], x: &[f32]) -> Option<usize> {
+fn chunks<const B: usize>(row: &[u8], x: &[f32]) -> Option<usize> {
     let chunks = x.len() / LANES;
-    (chunks > 0 && row.len() == 4 * x.len() && u32::try_from(row.len()).is_ok()).then_some(chunks)
+    (chunks > 0 && row.len() == B * x.len() && u32::try_from(row.len()).is_ok()).then_some(chunks)
 }
 
 /// The 8 lane accumulators of one row (`VLDRB` of 16 weight bytes — any alignment — then
@@ -488,7 +489,7 @@ fn lanes_f32x3(rows: [&[u8]; ROWS_F32], x: &[f32], chunks: usize) -> [f32; ROWS_
 /// them. Needs a row of exactly `4 · x.len()` bytes; anything else takes the scalar path.
 #[inline]
 pub(crate) fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
-    let Some(chunks) = chunks_f32(row, x) else {
+    let Some(chunks) = chunks::<4>(row, x) else {
         return super::row::dot_f32(row, x);
     };
     finish_f32(lanes_f32x1(row, x, chunks), row, x, chunks)
@@ -507,7 +508,7 @@ pub(crate) fn matvec_f32(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f3
             }
             return;
         };
-        let Some(chunks) = chunks_f32(r0, x) else {
+        let Some(chunks) = chunks::<4>(r0, x) else {
             for (o, r) in o.iter_mut().zip([r0, r1, r2]) {
                 *o = super::row::dot_f32(r, x);
             }
@@ -527,24 +528,12 @@ pub(crate) fn matvec_f32(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f3
 /// vectors, the raw weights and one temporary fill the eight q registers.
 const ROWS_F16: usize = 2;
 
-/// Full chunks of 8 of an F16 row with `x`, if the row is exactly `2 · x.len()` bytes.
-#[inline(always)]
-fn chunks_f16(row: &[u8], x: &[f32]) -> Option<usize> {
-    let chunks = x.len() / LANES;
-    (chunks > 0 && row.len() == 2 * x.len() && u32::try_from(row.len()).is_ok()).then_some(chunks)
-}
-
 /// `lanes + tail` for one F16 row, in the scalar [`dot_f16`](super::row::dot_f16)'s order.
 #[inline(always)]
 fn finish_f16(lanes: f32, row: &[u8], x: &[f32], chunks: usize) -> f32 {
     let rt = row.get(chunks * LANES * 2..).unwrap_or(&[]);
     let xt = x.get(chunks * LANES..).unwrap_or(&[]);
-    let mut tail = 0.0f32;
-    for (w, &v) in rt.chunks_exact(2).zip(xt) {
-        let w = w.first_chunk::<2>().map_or(0, |c| u16::from_le_bytes(*c));
-        tail += super::f16_to_f32(w) * v;
-    }
-    lanes + tail
+    lanes + super::row::tail_f16(rt, xt)
 }
 
 /// The summed lane accumulators of `ROWS_F16` F16 rows (`rows[1]` may equal `rows[0]`).
@@ -630,7 +619,7 @@ fn lanes_f16x2(rows: [&[u8]; ROWS_F16], x: &[f32], chunks: usize) -> [f32; ROWS_
 /// the scalar path. A single row runs in both rows of the two-row kernel.
 #[inline]
 pub(crate) fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
-    let Some(chunks) = chunks_f16(row, x) else {
+    let Some(chunks) = chunks::<2>(row, x) else {
         return super::row::dot_f16(row, x);
     };
     finish_f16(lanes_f16x2([row, row], x, chunks)[0], row, x, chunks)
@@ -651,7 +640,7 @@ pub(crate) fn matvec_f16(mut rows: ChunksExact<'_, u8>, x: &[f32], out: &mut [f3
             }
             return;
         };
-        let Some(chunks) = chunks_f16(r0, x) else {
+        let Some(chunks) = chunks::<2>(r0, x) else {
             for (o, r) in o.iter_mut().zip([r0, r1]) {
                 *o = super::row::dot_f16(r, x);
             }
