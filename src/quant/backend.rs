@@ -4,10 +4,12 @@
 //!   SIMD path.
 //! - x86-64 with the `std` feature: AVX2 + FMA + F16C (`x86.rs`), chosen at run time when the
 //!   CPU has them.
-//! - aarch64 with `neon` (compile time): NEON (`neon.rs`); F16 rows stay on the scalar path.
+//! - aarch64 with `neon` (compile time): NEON (`neon.rs`) for every row kernel (`sdot` for
+//!   `Q8_0 × Q8_0` with dotprod).
 //! - Arm with the DSP extension (cfg `picoformer_arm_dsp`, set by `build.rs`; Cortex-M4/M7/M33):
-//!   `SMLAD` for the `Q8_0 × Q8_0` products and `VLDM`/`VMLA` for F32 rows, both in the scalar
-//!   path's exact operation order (`dsp.rs`); the other row kernels stay scalar.
+//!   `SMLAD` for the `Q8_0 × Q8_0` products, `VLDM`/`VMLA` for F32 rows and `VCVTB`/`VMLA` for
+//!   F16 rows, all in the scalar path's exact operation order (`dsp.rs`); `Q8_0 × f32` stays
+//!   scalar.
 //! - Arm with Helium (cfg `picoformer_arm_mve`, set by `build.rs`; Cortex-M55/M85, on top of
 //!   the DSP cfg): MVE for every row kernel (`helium.rs`): `Q8_0 × Q8_0` four rows per pass in
 //!   the scalar path's exact operation order; F32, F16 and `Q8_0 × f32` rows in the scalar
@@ -123,25 +125,10 @@ mod imp {
             DType::F16 => helium::matvec_f16(rows, x, out),
             DType::Q8_0 => helium::matvec_q8_f32(rows, x, out),
         }
-        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
-        match dtype {
-            DType::F32 => {
-                for (o, r) in out.iter_mut().zip(rows) {
-                    *o = dsp::dot_f32(r, x);
-                }
-                return;
-            }
-            DType::F16 => {
-                for (o, r) in out.iter_mut().zip(rows) {
-                    *o = dsp::dot_f16(r, x);
-                }
-                return;
-            }
-            DType::Q8_0 => {}
-        }
+        // one row at a time through `dot` (the DSP F32/F16 kernels on DSP builds)
         #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         for (o, r) in out.iter_mut().zip(rows) {
-            *o = row::dot(dtype, r, x);
+            *o = dot(dtype, r, x);
         }
     }
 

@@ -9,9 +9,10 @@
 //! unaligned SIMD load), so weights can sit at any offset of a GGUF file in flash or an mmap.
 //!
 //! Row kernels: a portable scalar path everywhere; AVX2 + FMA + F16C on x86-64 under `std`
-//! (runtime-detected); NEON on aarch64 (compile-time `target_feature = "neon"`); `SMLAD` for
-//! `Q8_0 × Q8_0` on Arm cores with the DSP extension (compile-time, see `build.rs`). Each SIMD
-//! path is tested against the scalar one; [`simd_backend`] names the one in use.
+//! (runtime-detected, AVX512-VNNI for `Q8_0 × Q8_0` where present); NEON on aarch64
+//! (compile-time `target_feature = "neon"`); `SMLAD`, `VLDM`/`VMLA` and `VCVTB` on Arm cores
+//! with the DSP extension and Helium (MVE) on Cortex-M55/M85 (compile-time, see `build.rs`).
+//! Each SIMD path is tested against the scalar one; [`simd_backend`] names the one in use.
 
 mod backend;
 #[cfg(all(target_arch = "arm", picoformer_arm_dsp))]

@@ -126,10 +126,7 @@ fn f32_finish(acc: [float32x4_t; 2], r_rest: &[u8], x_rest: &[f32]) -> f32 {
     for (w, v) in r4.iter().zip(x4) {
         a = vfmaq_f32(a, vreinterpretq_f32_u8(ld_u8x16(w)), ld_f32x4(v));
     }
-    let mut tail = 0.0f32;
-    for (w, &v) in r_tail.as_chunks::<4>().0.iter().zip(x_tail) {
-        tail += f32::from_le_bytes(*w) * v;
-    }
+    let tail = super::row::tail_f32(r_tail, x_tail);
     vaddvq_f32(a) + tail
 }
 
@@ -205,10 +202,7 @@ fn f16_finish(acc: [float32x4_t; 2], r_rest: &[u8], x_rest: &[f32]) -> f32 {
         a[0] = vfmaq_f32(a[0], fcvtl(vget_low_u16(h)), ld_f32x4(&xl));
         a[1] = vfmaq_f32(a[1], fcvtl2(h), ld_f32x4(&xh));
     }
-    let mut tail = 0.0f32;
-    for (w, &v) in r_tail.as_chunks::<2>().0.iter().zip(x_tail) {
-        tail += super::f16_to_f32(u16::from_le_bytes(*w)) * v;
-    }
+    let tail = super::row::tail_f16(r_tail, x_tail);
     vaddvq_f32(vaddq_f32(a[0], a[1])) + tail
 }
 

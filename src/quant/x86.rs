@@ -99,10 +99,7 @@ fn dot_f32_finish(acc: [__m256; 4], r_rest: &[u8], x_rest: &[f32]) -> f32 {
     for (r8, v8) in r8s.iter().zip(x8s) {
         a0 = _mm256_fmadd_ps(load_f32x8_bytes(r8), load_f32x8(v8), a0);
     }
-    let mut tail = 0.0f32;
-    for (w, &v) in r_tail.as_chunks::<4>().0.iter().zip(x_tail) {
-        tail += f32::from_le_bytes(*w) * v;
-    }
+    let tail = super::row::tail_f32(r_tail, x_tail);
     hsum(a0) + tail
 }
 
@@ -153,10 +150,7 @@ fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
     for (r8, v8) in r8s.iter().zip(x8s) {
         a0 = _mm256_fmadd_ps(load_f16x8(r8), load_f32x8(v8), a0);
     }
-    let mut tail = 0.0f32;
-    for (w, &v) in r_tail.as_chunks::<2>().0.iter().zip(x_tail) {
-        tail += super::f16_to_f32(u16::from_le_bytes(*w)) * v;
-    }
+    let tail = super::row::tail_f16(r_tail, x_tail);
     hsum(a0) + tail
 }
 
@@ -214,8 +208,7 @@ fn dot_q8_0_f32(row: &[u8], x: &[f32]) -> f32 {
 /// saturates: the sum is wrong, hence the precondition on `x`, not on `w`.
 #[target_feature(enable = "avx2,fma,f16c")]
 fn block_isum_sign(w: &[u8; QK8_0], x: __m256i) -> __m256i {
-    // SAFETY: `w` is exactly 32 readable bytes; `loadu` has no alignment requirement.
-    let w = unsafe { _mm256_loadu_si256(w.as_ptr().cast::<__m256i>()) };
+    let w = load_i8x32(w);
     let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
     _mm256_madd_epi16(p, _mm256_set1_epi16(1))
 }
@@ -259,8 +252,7 @@ unsafe fn dpbusd(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
 /// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn block_isum_vnni(w: &[u8; QK8_0], x: __m256i) -> __m256i {
-    // SAFETY: `w` is exactly 32 readable bytes; `loadu` has no alignment requirement.
-    let w = unsafe { _mm256_loadu_si256(w.as_ptr().cast::<__m256i>()) };
+    let w = load_i8x32(w);
     // SAFETY: the caller guarantees AVX512-VNNI + AVX512VL.
     unsafe {
         dpbusd(
@@ -308,17 +300,33 @@ unsafe fn dot_q8_row<const VNNI: bool>(w: &[u8], xq: &[u8]) -> f32 {
         acc = unsafe { q8_step::<VNNI>(wg, xg, acc) };
     }
     if w4.len() == x4.len() {
-        // the last 1–3 blocks: one FMA each (8 lanes of one block, its scale in every lane)
-        for (wb, xb) in w_rest.iter().zip(x_rest) {
-            let (d, q) = block_parts(wb);
-            let (e, xs) = block_parts(xb);
-            // SAFETY: forwarded from the caller.
-            let s = unsafe { block_isum::<VNNI>(q, load_i8x32(xs)) };
-            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
-            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
-        }
+        // SAFETY: forwarded from the caller.
+        acc = unsafe { q8_tail::<VNNI>(w_rest, x_rest, acc) };
     }
     hsum(acc)
+}
+
+/// The last 1–3 blocks of a row after its 4-block steps: one FMA each (8 lanes of one block,
+/// its scale in every lane), in block order.
+///
+/// # Safety
+/// If `VNNI`, the CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+unsafe fn q8_tail<const VNNI: bool>(
+    w_rest: &[[u8; Q8_0_BLOCK_BYTES]],
+    x_rest: &[[u8; Q8_0_BLOCK_BYTES]],
+    mut acc: __m256,
+) -> __m256 {
+    for (wb, xb) in w_rest.iter().zip(x_rest) {
+        let (d, q) = block_parts(wb);
+        let (e, xs) = block_parts(xb);
+        // SAFETY: forwarded from the caller.
+        let s = unsafe { block_isum::<VNNI>(q, load_i8x32(xs)) };
+        let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
+        acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
+    }
+    acc
 }
 
 /// One step of [`dot_q8_row`]: 4 blocks of the row (`wg`) and of `x` (`xg`).
@@ -452,14 +460,8 @@ unsafe fn dot_q8_row_offset(w: &[u8], xq: &[u8], pre: &[XGroup]) -> f32 {
         acc = unsafe { q8_step_offset(wg, xg, p, acc) };
     }
     if w4.len() == x4.len() {
-        for (wb, xb) in w_rest.iter().zip(x_rest) {
-            let (d, q) = block_parts(wb);
-            let (e, xs) = block_parts(xb);
-            // SAFETY: forwarded from the caller.
-            let s = unsafe { block_isum_vnni(q, load_i8x32(xs)) };
-            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
-            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
-        }
+        // SAFETY: forwarded from the caller.
+        acc = unsafe { q8_tail::<true>(w_rest, x_rest, acc) };
     }
     hsum(acc)
 }
