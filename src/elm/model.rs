@@ -169,9 +169,10 @@ struct LayerTensors<'w> {
 impl<'w> LayerTensors<'w> {
     fn scan(file: &File<'w>, layer: u32) -> LayerTensors<'w> {
         let mut slots = [None; Slot::ALL.len()];
+        let prefix = BlkPrefix::new(layer);
         let mut tensors = file.tensors();
-        while let Some(t) = tensors.next_named(|name| is_layer(name, layer)) {
-            let Some(suffix) = blk_suffix(t.name, layer) else {
+        while let Some(t) = tensors.next_named(|name| prefix.matches(name)) {
+            let Some(suffix) = t.name.get(prefix.len..) else {
                 continue;
             };
             for (slot, found) in Slot::ALL.iter().zip(slots.iter_mut()) {
@@ -191,39 +192,46 @@ impl<'w> LayerTensors<'w> {
     }
 }
 
-/// `true` if the raw name starts `blk.{layer}.` (decimal, no leading zeros): the cheap
-/// pre-filter of [`blk_suffix`], on bytes, before the record is decoded.
-fn is_layer(name: &[u8], layer: u32) -> bool {
-    let mut digits = [0u8; 10];
-    let mut n = layer;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let layer_digits = digits.get(i..).unwrap_or(&[]);
-    name.strip_prefix(b"blk.")
-        .and_then(|r| r.strip_prefix(layer_digits))
-        .is_some_and(|r| r.first() == Some(&b'.'))
+/// `blk.{layer}.` as bytes (decimal, no leading zeros: the one spelling
+/// [`blk_suffix`](crate::gguf::tensor::blk_suffix) accepts for `layer`), formatted once per
+/// layer scan so each skimmed record costs one prefix comparison before it is decoded.
+struct BlkPrefix {
+    buf: [u8; 15], // "blk." + up to 10 digits + "."
+    len: usize,
 }
 
-/// `rest` if `name` is `blk.{layer}.{rest}` (decimal, no leading zeros).
-fn blk_suffix(name: &str, layer: u32) -> Option<&str> {
-    let (digits, rest) = name.strip_prefix("blk.")?.split_once('.')?;
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || (digits.len() > 1 && digits.starts_with('0'))
-    {
-        return None;
+impl BlkPrefix {
+    fn new(layer: u32) -> BlkPrefix {
+        let mut digits = [0u8; 10];
+        let mut n = layer;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || i == 0 {
+                break;
+            }
+        }
+        let mut buf = [0u8; 15];
+        let parts = b"blk."
+            .iter()
+            .chain(digits.get(i..).unwrap_or(&[]))
+            .chain(b".");
+        let mut len = 0;
+        for (d, &s) in buf.iter_mut().zip(parts) {
+            *d = s;
+            len += 1;
+        }
+        BlkPrefix { buf, len }
     }
-    let n: u32 = digits.parse().ok()?;
-    (n == layer).then_some(rest)
+
+    /// `true` if the raw `name` starts with the prefix.
+    fn matches(&self, name: &[u8]) -> bool {
+        name.starts_with(self.buf.get(..self.len).unwrap_or(&[]))
+    }
 }
 
 /// The tensor as a `rows × cols` matrix, or an error naming it.
@@ -427,7 +435,12 @@ impl<'w> Model<'w> {
 
 #[cfg(test)]
 mod tests {
-    use super::{blk_suffix, is_layer};
+    use super::BlkPrefix;
+    use crate::gguf::tensor::blk_suffix;
+
+    fn is_layer(name: &[u8], layer: u32) -> bool {
+        BlkPrefix::new(layer).matches(name)
+    }
 
     /// The byte pre-filter accepts exactly the names `blk_suffix` accepts.
     #[test]

@@ -84,7 +84,7 @@ mod file;
 mod ggml_type;
 mod header;
 mod metadata;
-mod tensor;
+pub(crate) mod tensor;
 mod unique;
 mod value;
 

@@ -76,26 +76,22 @@ impl<'a> TensorInfo<'a> {
 
 /// Whether `name` is exactly `blk.{layer}.{suffix}`.
 pub(crate) fn is_blk_name(name: &str, layer: u32, suffix: &str) -> bool {
-    let Some(rest) = name.strip_prefix("blk.") else {
-        return false;
-    };
-    let Some((digits, tail)) = rest.split_once('.') else {
-        return false;
-    };
-    if tail != suffix || digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
-        return false;
+    blk_suffix(name, layer) == Some(suffix)
+}
+
+/// `rest` if `name` is `blk.{layer}.{rest}` (decimal `layer`, no leading zeros), parsed
+/// without formatting.
+pub(crate) fn blk_suffix(name: &str, layer: u32) -> Option<&str> {
+    let (digits, rest) = name.strip_prefix("blk.")?.split_once('.')?;
+    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
     }
     let mut n: u32 = 0;
     for b in digits.bytes() {
-        let Some(d) = (b as char).to_digit(10) else {
-            return false;
-        };
-        match n.checked_mul(10).and_then(|v| v.checked_add(d)) {
-            Some(v) => n = v,
-            None => return false,
-        }
+        let d = (b as char).to_digit(10)?;
+        n = n.checked_mul(10)?.checked_add(d)?;
     }
-    n == layer
+    (n == layer).then_some(rest)
 }
 
 /// A tensor info record, read and checked on its own (before the data section is known).
