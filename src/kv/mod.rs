@@ -91,5 +91,6 @@ mod vote;
 pub use cache::KvCache;
 pub use config::{Gqa, KvConfig, KvStorage, Pool, SnapKv};
 pub use reference::{retained_mass, select, Buffers, Selection, Shape};
+pub(crate) use row::dot_cells;
 pub use stats::LayerStats;
 pub use view::{HeadView, LayerView};

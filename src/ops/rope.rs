@@ -133,9 +133,7 @@ pub fn rope_row(x: &mut [f32], row: &[f32], style: RopeStyle) -> Result<()> {
     check_params(hd, 1.0)?;
     check_heads(x, hd)?;
     let (cos, sin) = row.split_at(hd / 2);
-    for head in x.chunks_exact_mut(hd) {
-        rotate_head(head, cos, sin, style);
-    }
+    rotate_heads(x, cos, sin, style);
     Ok(())
 }
 
@@ -189,6 +187,14 @@ impl<'a> RopeTable<'a> {
                 available: self.max_pos,
             })?;
         Ok(row.split_at(self.head_dim / 2))
+    }
+}
+
+/// Rotates every `2 · cos.len()`-long head of `x` (the caller checked the shape).
+#[inline]
+fn rotate_heads(x: &mut [f32], cos: &[f32], sin: &[f32], style: RopeStyle) {
+    for head in x.chunks_exact_mut((2 * cos.len()).max(1)) {
+        rotate_head(head, cos, sin, style);
     }
 }
 
@@ -248,9 +254,7 @@ pub fn rope(x: &mut [f32], pos: usize, style: RopeStyle, table: &RopeTable<'_>) 
     let hd = table.head_dim();
     check_heads(x, hd)?;
     let (cos, sin) = table.cos_sin(pos)?;
-    for head in x.chunks_exact_mut(hd) {
-        rotate_head(head, cos, sin, style);
-    }
+    rotate_heads(x, cos, sin, style);
     Ok(())
 }
 

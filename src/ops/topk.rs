@@ -118,26 +118,47 @@ pub fn topk<const K_MAX: usize>(scores: &[f32], k: usize) -> Result<heapless::Ve
 /// # Ok::<(), picoformer::Error>(())
 /// ```
 pub fn argmax(scores: &[f32]) -> Result<usize> {
-    let mut it = scores.iter().enumerate();
-    let Some((_, &first)) = it.next() else {
+    if scores.is_empty() {
         return Err(Error::Shape {
             what: "argmax of an empty slice",
             expected: 1,
             got: 0,
         });
-    };
-    if first.is_nan() {
+    }
+    // Two branch-light passes that vectorise (a 32,000-entry vocabulary took 6 % of a 15M-model
+    // decode step as one compare-and-branch loop): the maximum and the NaN check over 8 lanes,
+    // then the first 8-group holding the maximum. `±0.0` compare equal.
+    let (groups, tail) = scores.as_chunks::<8>();
+    let mut lane_max = [f32::NEG_INFINITY; 8];
+    let mut lane_nan = [false; 8];
+    for g in groups {
+        for ((m, n), &v) in lane_max.iter_mut().zip(lane_nan.iter_mut()).zip(g) {
+            *n |= v.is_nan();
+            if v > *m {
+                *m = v;
+            }
+        }
+    }
+    let mut max = f32::NEG_INFINITY;
+    let mut nan = lane_nan.iter().any(|&n| n);
+    for &v in lane_max.iter().chain(tail) {
+        nan |= v.is_nan();
+        if v > max {
+            max = v;
+        }
+    }
+    if nan {
         return Err(NAN_ERR);
     }
-    let (mut best_i, mut best) = (0usize, first);
-    for (i, &s) in it {
-        if s.is_nan() {
-            return Err(NAN_ERR);
+    // the maximum is one of the scores (none is NaN): its first position
+    let group = groups
+        .iter()
+        .position(|g| g.iter().fold(false, |hit, &v| hit | (v == max)));
+    Ok(match group {
+        Some(k) => {
+            let g = groups.get(k).map_or(&[][..], |g| &g[..]);
+            8 * k + g.iter().position(|&v| v == max).unwrap_or(0)
         }
-        if s > best {
-            best = s;
-            best_i = i;
-        }
-    }
-    Ok(best_i)
+        None => 8 * groups.len() + tail.iter().position(|&v| v == max).unwrap_or(0),
+    })
 }

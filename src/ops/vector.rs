@@ -3,7 +3,8 @@
 use super::check_len;
 use crate::Result;
 
-/// `Σ_i a[i] · b[i]` with f32 accumulation (8 independent partial sums).
+/// `Σ_i a[i] · b[i]` with f32 accumulation: 8 independent lane sums, then the rest in order
+/// (the KV cache's order, `kv::row::dot_cells`).
 ///
 /// Errors: [`Error::Shape`](crate::Error::Shape) if the lengths differ. NaN/inf propagate.
 ///
@@ -13,26 +14,7 @@ use crate::Result;
 /// ```
 pub fn dot(a: &[f32], b: &[f32]) -> Result<f32> {
     check_len("dot operand length", a.len(), b.len())?;
-    Ok(dot_unchecked(a, b))
-}
-
-/// [`dot`] without the length check (the shorter slice bounds the sum).
-#[inline]
-pub(crate) fn dot_unchecked(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ab = a.chunks_exact(8);
-    let bb = b.chunks_exact(8);
-    let (at, bt) = (ab.remainder(), bb.remainder());
-    for (a8, b8) in ab.zip(bb) {
-        for ((s, &x), &y) in acc.iter_mut().zip(a8).zip(b8) {
-            *s += x * y;
-        }
-    }
-    let mut tail = 0.0f32;
-    for (&x, &y) in at.iter().zip(bt) {
-        tail += x * y;
-    }
-    acc.iter().sum::<f32>() + tail
+    Ok(crate::kv::dot_cells(a, b))
 }
 
 /// `y[i] += a · x[i]` (attention's weighted sum of values, residual adds with `a = 1`).
