@@ -101,6 +101,54 @@ pub fn check_q8_simd(f: &mut dyn FnMut(&crate::Check)) {
     });
 }
 
+/// The SIMD `Q8_0 × f32` dot product and matvec (Helium on M55; elsewhere the portable path,
+/// so trivially equal) must equal the scalar path bit for bit: [`random_q8_blocks`] weights,
+/// activations of mixed magnitude and sign, 9 blocks per row, rows at even and odd addresses,
+/// 5 rows (two 2-row passes + one single row), and a row longer than `x`.
+pub fn check_q8_f32_simd(f: &mut dyn FnMut(&crate::Check)) {
+    use picoformer::quant::testing::{dot_scalar, dot_simd};
+    if dot_simd(DType::Q8_0, &[], &[]).is_none() {
+        return;
+    }
+    const NB: usize = 9;
+    const ROWS: usize = 5;
+    const RB: usize = NB * 34;
+    let mut rng = Rng(0x85eb_ca6b);
+    let mut mismatches = 0u32;
+    let mut ok = true;
+    let mut buf = [0u8; ROWS * RB + 1];
+    let mut x = [0.0f32; NB * 32];
+    for round in 0..8 {
+        for v in x.iter_mut() {
+            *v = rng.next() * (1 << (rng.bits() % 16)) as f32;
+        }
+        let off = round % 2;
+        random_q8_blocks(&mut rng, &mut buf[off..off + ROWS * RB]);
+        let rows = &buf[off..off + ROWS * RB];
+        for r in rows.chunks_exact(RB) {
+            for n in [NB * 32, 5 * 32 + 7] {
+                let got = dot_simd(DType::Q8_0, r, &x[..n]).unwrap_or(f32::NAN);
+                mismatches +=
+                    u32::from(dot_scalar(DType::Q8_0, r, &x[..n]).to_bits() != got.to_bits());
+            }
+        }
+        let mut out = [0.0f32; ROWS];
+        let Ok(m) = Matrix::new(DType::Q8_0, ROWS, NB * 32, rows) else {
+            ok = false;
+            break;
+        };
+        ok &= ops::matvec(&mut out, &m, &x).is_ok();
+        for (r, o) in rows.chunks_exact(RB).zip(out) {
+            mismatches += u32::from(dot_scalar(DType::Q8_0, r, &x).to_bits() != o.to_bits());
+        }
+    }
+    f(&crate::Check {
+        name: "simd/q8_0xf32_vs_scalar_bitexact",
+        worst: mismatches as f32,
+        pass: ok && mismatches == 0,
+    });
+}
+
 /// The activation quantiser `quantize_row_q8_0` must equal the reference
 /// `q8_0::quantize_row_q8_0_ref` (ggml's formula with libm `fabsf`/`roundf`) bit for bit, on
 /// every target (run from [`check_q8_simd`], also where there is no SIMD path): blocks of random

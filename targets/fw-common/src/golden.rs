@@ -54,6 +54,7 @@ pub fn for_each_check(f: &mut dyn FnMut(&Check)) {
     crate::bench::check_q8_simd(f);
     crate::bench::check_f32_simd(f);
     crate::bench::check_f16_simd(f);
+    crate::bench::check_q8_f32_simd(f);
     crate::bench::check_kv_f16_axpy(f);
     #[cfg(feature = "ays")]
     crate::ays_check::for_each_check(f);
