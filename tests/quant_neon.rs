@@ -1,4 +1,5 @@
-//! The aarch64 NEON matvec kernels (four rows per pass, then single rows) against the scalar
+//! The aarch64 NEON matvec kernels (several rows per pass — four, eight for `Q8_0 × Q8_0` on
+//! hosted targets — then single rows) against the scalar
 //! path, under qemu-user (`scripts/tests.d/30-aarch64.sh`):
 //! - `Q8_0 × Q8_0`: bit for bit (exact i32 block sums, the scalar float order), for 1..=9
 //!   rows, 1..=12 blocks, aligned and odd row offsets, random f16 scales (normal and

@@ -8,8 +8,8 @@
 //! |w_bj·x_bj|` (`nb` blocks: both sides round each of the `nb` block terms once and sum them
 //! in a different order, `γ_n` bound of each summation). Activations respect the kernels'
 //! precondition (quants in `[-127, 127]`, as `quantize_row_q8_0` writes); weights use every
-//! i8 including -128. Runs the SIMD side only where one exists
-//! (x86-64 with AVX2/FMA/F16C and the `std` feature, e.g. `cargo test --workspace`);
+//! i8 including -128. Runs the SIMD side only where one exists (x86-64 with AVX2/FMA/F16C and
+//! the `std` feature; aarch64 with NEON, under qemu-user in `scripts/tests.d/30-aarch64.sh`);
 //! otherwise it checks that the scalar path is the one reported. On x86-64 CPUs with
 //! AVX512-VNNI + AVX512VL the `Q8_0 × Q8_0` tests exercise the `vpdpbusd` tier (the AVX2 tier
 //! is compared with it bit for bit by the unit test in `src/quant/x86.rs`).
