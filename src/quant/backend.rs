@@ -125,10 +125,27 @@ mod imp {
             DType::F16 => helium::matvec_f16(rows, x, out),
             DType::Q8_0 => helium::matvec_q8_f32(rows, x, out),
         }
-        // one row at a time through `dot` (the DSP F32/F16 kernels on DSP builds)
+        // The dtype is matched once per matrix, not per row (through `dot` the F32 matvec on
+        // M4F cost 1.515 instructions per MAC instead of 1.480).
+        #[cfg(all(target_arch = "arm", picoformer_arm_dsp, not(picoformer_arm_mve)))]
+        match dtype {
+            DType::F32 => {
+                for (o, r) in out.iter_mut().zip(rows) {
+                    *o = dsp::dot_f32(r, x);
+                }
+                return;
+            }
+            DType::F16 => {
+                for (o, r) in out.iter_mut().zip(rows) {
+                    *o = dsp::dot_f16(r, x);
+                }
+                return;
+            }
+            DType::Q8_0 => {}
+        }
         #[cfg(not(all(target_arch = "arm", picoformer_arm_mve)))]
         for (o, r) in out.iter_mut().zip(rows) {
-            *o = dot(dtype, r, x);
+            *o = row::dot(dtype, r, x);
         }
     }
 
