@@ -208,7 +208,8 @@ fn dot_q8_0_f32(row: &[u8], x: &[f32]) -> f32 {
 /// saturates: the sum is wrong, hence the precondition on `x`, not on `w`.
 #[target_feature(enable = "avx2,fma,f16c")]
 fn block_isum_sign(w: &[u8; QK8_0], x: __m256i) -> __m256i {
-    let w = load_i8x32(w);
+    // SAFETY: `w` is exactly 32 readable bytes; `loadu` has no alignment requirement.
+    let w = unsafe { _mm256_loadu_si256(w.as_ptr().cast::<__m256i>()) };
     let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
     _mm256_madd_epi16(p, _mm256_set1_epi16(1))
 }
@@ -252,7 +253,8 @@ unsafe fn dpbusd(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
 /// The CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn block_isum_vnni(w: &[u8; QK8_0], x: __m256i) -> __m256i {
-    let w = load_i8x32(w);
+    // SAFETY: `w` is exactly 32 readable bytes; `loadu` has no alignment requirement.
+    let w = unsafe { _mm256_loadu_si256(w.as_ptr().cast::<__m256i>()) };
     // SAFETY: the caller guarantees AVX512-VNNI + AVX512VL.
     unsafe {
         dpbusd(
@@ -300,33 +302,17 @@ unsafe fn dot_q8_row<const VNNI: bool>(w: &[u8], xq: &[u8]) -> f32 {
         acc = unsafe { q8_step::<VNNI>(wg, xg, acc) };
     }
     if w4.len() == x4.len() {
-        // SAFETY: forwarded from the caller.
-        acc = unsafe { q8_tail::<VNNI>(w_rest, x_rest, acc) };
+        // the last 1–3 blocks: one FMA each (8 lanes of one block, its scale in every lane)
+        for (wb, xb) in w_rest.iter().zip(x_rest) {
+            let (d, q) = block_parts(wb);
+            let (e, xs) = block_parts(xb);
+            // SAFETY: forwarded from the caller.
+            let s = unsafe { block_isum::<VNNI>(q, load_i8x32(xs)) };
+            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
+        }
     }
     hsum(acc)
-}
-
-/// The last 1–3 blocks of a row after its 4-block steps: one FMA each (8 lanes of one block,
-/// its scale in every lane), in block order.
-///
-/// # Safety
-/// If `VNNI`, the CPU must have AVX512-VNNI and AVX512VL ([`vnni_available`]).
-#[target_feature(enable = "avx2,fma,f16c")]
-#[inline]
-unsafe fn q8_tail<const VNNI: bool>(
-    w_rest: &[[u8; Q8_0_BLOCK_BYTES]],
-    x_rest: &[[u8; Q8_0_BLOCK_BYTES]],
-    mut acc: __m256,
-) -> __m256 {
-    for (wb, xb) in w_rest.iter().zip(x_rest) {
-        let (d, q) = block_parts(wb);
-        let (e, xs) = block_parts(xb);
-        // SAFETY: forwarded from the caller.
-        let s = unsafe { block_isum::<VNNI>(q, load_i8x32(xs)) };
-        let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
-        acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
-    }
-    acc
 }
 
 /// One step of [`dot_q8_row`]: 4 blocks of the row (`wg`) and of `x` (`xg`).
@@ -460,8 +446,14 @@ unsafe fn dot_q8_row_offset(w: &[u8], xq: &[u8], pre: &[XGroup]) -> f32 {
         acc = unsafe { q8_step_offset(wg, xg, p, acc) };
     }
     if w4.len() == x4.len() {
-        // SAFETY: forwarded from the caller.
-        acc = unsafe { q8_tail::<true>(w_rest, x_rest, acc) };
+        for (wb, xb) in w_rest.iter().zip(x_rest) {
+            let (d, q) = block_parts(wb);
+            let (e, xs) = block_parts(xb);
+            // SAFETY: forwarded from the caller.
+            let s = unsafe { block_isum_vnni(q, load_i8x32(xs)) };
+            let scale = _mm256_mul_ps(f16c_splat(d), f16c_splat(e));
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
+        }
     }
     hsum(acc)
 }
