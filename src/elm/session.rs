@@ -20,10 +20,10 @@
 use super::model::{Block, Ffn, Model, Qkv};
 use crate::kv::{KvCache, LayerView};
 use crate::moe::MoeStats;
-use crate::ops::qinput::{as_bytes_mut, Input};
+use crate::ops::qinput::{any_q8, as_bytes_mut, Input};
 use crate::ops::{self, RopeStyle as OpsRope};
 use crate::plan::Plan;
-use crate::quant::{DType, Matrix};
+use crate::quant::Matrix;
 use crate::{math, Error, Result};
 
 use super::config::RopeStyle;
@@ -424,8 +424,7 @@ pub fn attend(
 /// Errors: [`Error::Capacity`] if `qx` is too short; [`Error::NonFinite`] for NaN/inf in `x`
 /// (the quantiser rejects them); [`Error::Shape`] if `x.len()` is not a multiple of 32.
 fn input<'a>(x: &'a [f32], ws: &[Matrix<'_>], qx: &'a mut [u8]) -> Result<Input<'a>> {
-    let q8 = ws.iter().any(|w| w.dtype() == DType::Q8_0);
-    Input::new(x, q8, qx)
+    Input::new(x, any_q8(ws), qx)
 }
 
 /// `out = W · x` ([`Input::matvec`]), split over `threads.0` threads when that is more than

@@ -2,8 +2,8 @@
 //! evaluation of one selected expert (spec `mhmoe.md` §2 step 4, §2.1 item 7).
 
 use super::config::MoeConfig;
-use super::qinput::{any_q8, Input};
 use crate::ops;
+use crate::ops::qinput::{any_q8, Input};
 use crate::quant::Matrix;
 use crate::{Error, Result, TensorProblem};
 
@@ -96,7 +96,7 @@ impl<'w> Experts<'w> {
 
     /// Whether gate or up is `Q8_0` (the sub-token input is then quantised).
     pub(crate) fn input_q8(&self) -> bool {
-        any_q8(&[self.gate.as_ref(), Some(&self.up)])
+        any_q8(self.gate.iter().chain([&self.up]))
     }
 
     /// `y += g · f_e(x)` for expert `e`, where `f_e(x) = down_e(up_e(x) ⊙ silu(gate_e(x)))`
@@ -146,7 +146,7 @@ impl<'w> Experts<'w> {
                 .ok_or(short("moe expert output scratch", self.sub, tmp_len))?;
         let up = self.up.slice_rows(e * inner, inner)?;
         let down = self.down.slice_rows(e * self.sub, self.sub)?;
-        let down_q8 = any_q8(&[Some(&down)]);
+        let down_q8 = any_q8([&down]);
         match self.gate {
             Some(gate) => {
                 x.matvec(h_gate, &gate.slice_rows(e * inner, inner)?)?;

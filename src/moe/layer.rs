@@ -4,9 +4,9 @@
 use super::config::MoeConfig;
 use super::expert::Experts;
 use super::linear::linear;
-use super::qinput::{any_q8, as_bytes_mut, Input};
 use super::router::{route, route_q8, Routing};
 use super::stats::MoeStats;
+use crate::ops::qinput::{any_q8, as_bytes_mut, Input};
 use crate::quant::{q8_0_row_bytes, Matrix};
 use crate::{Error, Result, TensorProblem};
 
@@ -141,7 +141,7 @@ impl<'w> MoeLayer<'w> {
     /// Sub-token `xs` as the input of the router and the experts' gate and up: quantised once
     /// into the front of `qx` if any of them is `Q8_0`.
     pub(crate) fn sub_input<'a>(&self, xs: &'a [f32], qx: &'a mut [u8]) -> Result<Input<'a>> {
-        let q8 = any_q8(&[Some(&self.router)]) || self.experts.input_q8();
+        let q8 = any_q8([&self.router]) || self.experts.input_q8();
         Input::new(xs, q8, qx)
     }
 
@@ -291,7 +291,7 @@ fn project(
     qx: &mut [u8],
 ) -> Result<()> {
     match w {
-        Some(w) => linear(out, w, bias, &Input::new(x, any_q8(&[Some(w)]), qx)?),
+        Some(w) => linear(out, w, bias, &Input::new(x, any_q8([w]), qx)?),
         None => {
             copy(out, x);
             Ok(())

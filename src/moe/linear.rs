@@ -1,7 +1,8 @@
 //! A `d → d` linear layer with an optional bias: the MH-MoE multi-head and merge layers
 //! (spec `mhmoe.md` §2 steps 1 and 6).
 
-use super::qinput::{q8_rows, Input};
+use super::qinput::q8_rows;
+use crate::ops::qinput::Input;
 use crate::quant::{self, Matrix};
 use crate::{Error, Result};
 

@@ -1,11 +1,9 @@
 //! Streaming the rows of a `Q8_0` matvec on a quantised input (the MH-MoE router and
-//! projections); the quantised inputs themselves are [`crate::ops::qinput`]'s.
+//! projections); the quantised inputs themselves are `crate::ops::qinput`'s.
 
 use crate::ops;
 use crate::quant::Matrix;
 use crate::{Error, Result};
-
-pub(crate) use crate::ops::qinput::{any_q8, as_bytes_mut, Input};
 
 /// Rows per call of [`ops::matvec_q8_pre`] when the results are streamed ([`q8_rows`]): a
 /// stack buffer, not a function of the matrix size.

@@ -18,9 +18,9 @@ pub(crate) struct Input<'a> {
     xq: Option<&'a [u8]>,
 }
 
-/// Whether any present matrix of `ws` is `Q8_0`.
-pub(crate) fn any_q8(ws: &[Option<&Matrix<'_>>]) -> bool {
-    ws.iter().flatten().any(|w| w.dtype() == DType::Q8_0)
+/// Whether any matrix of `ws` is `Q8_0` (its input is then quantised once, see [`Input`]).
+pub(crate) fn any_q8<'a, 'w: 'a>(ws: impl IntoIterator<Item = &'a Matrix<'w>>) -> bool {
+    ws.into_iter().any(|w| w.dtype() == DType::Q8_0)
 }
 
 impl<'a> Input<'a> {
